@@ -1,1 +1,104 @@
-"""asynccloud: one async API for compute, object storage, DNS and load balancers on any cloud."""
+"""asynccloud: one async API for compute, object storage, DNS and load balancers on any cloud.
+
+Typical use::
+
+    from asynccloud import DriverType, Provider, get_driver
+
+    Storage = get_driver(DriverType.STORAGE, Provider.LOCAL)
+    async with Storage("/srv/objects") as storage:
+        container = await storage.create_container("photos")
+        await container.upload_object_via_stream(b"...", "cat.jpg")
+
+Importing this package is cheap: no driver module and no asyncssh is imported until a driver is used.
+"""
+
+from asynccloud._capability import Capability
+from asynccloud._registry import DriverType, Provider, available_drivers, get_driver, register_driver
+from asynccloud._retry import RetryPolicy
+from asynccloud.errors import (
+    AsyncCloudError,
+    AuthenticationError,
+    BalancerNotFoundError,
+    ConfigurationError,
+    ConflictError,
+    ContainerAlreadyExistsError,
+    ContainerNotEmptyError,
+    ContainerNotFoundError,
+    DeploymentError,
+    DestinationExistsError,
+    ImageNotFoundError,
+    IntegrityError,
+    InvalidNameError,
+    InvalidRequestError,
+    KeyPairAlreadyExistsError,
+    KeyPairNotFoundError,
+    NodeNotFoundError,
+    NotFoundError,
+    NotSupportedError,
+    ObjectAlreadyExistsError,
+    ObjectNotFoundError,
+    OperationFailedError,
+    OperationTimeoutError,
+    PermissionDeniedError,
+    ProviderError,
+    QuotaExceededError,
+    RateLimitedError,
+    RecordAlreadyExistsError,
+    RecordNotFoundError,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+    UnboundModelError,
+    VolumeNotFoundError,
+    ZoneAlreadyExistsError,
+    ZoneNotFoundError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncCloudError",
+    "AuthenticationError",
+    "BalancerNotFoundError",
+    "Capability",
+    "ConfigurationError",
+    "ConflictError",
+    "ContainerAlreadyExistsError",
+    "ContainerNotEmptyError",
+    "ContainerNotFoundError",
+    "DeploymentError",
+    "DestinationExistsError",
+    "DriverType",
+    "ImageNotFoundError",
+    "IntegrityError",
+    "InvalidNameError",
+    "InvalidRequestError",
+    "KeyPairAlreadyExistsError",
+    "KeyPairNotFoundError",
+    "NodeNotFoundError",
+    "NotFoundError",
+    "NotSupportedError",
+    "ObjectAlreadyExistsError",
+    "ObjectNotFoundError",
+    "OperationFailedError",
+    "OperationTimeoutError",
+    "PermissionDeniedError",
+    "Provider",
+    "ProviderError",
+    "QuotaExceededError",
+    "RateLimitedError",
+    "RecordAlreadyExistsError",
+    "RecordNotFoundError",
+    "RequestTimeout",
+    "RetryPolicy",
+    "ServerError",
+    "TransportError",
+    "UnboundModelError",
+    "VolumeNotFoundError",
+    "ZoneAlreadyExistsError",
+    "ZoneNotFoundError",
+    "__version__",
+    "available_drivers",
+    "get_driver",
+    "register_driver",
+]

@@ -5,7 +5,8 @@ exceptions are translated where they enter, so a user catches ``asynccloud.NotFo
 
     AsyncCloudError
     ├── ConfigurationError                 bad arguments, missing credentials, unknown driver
-    │   └── InvalidNameError               a container/object/zone name that is unsafe or malformed
+    │   ├── InvalidNameError               a container/object/zone name that is unsafe or malformed
+    │   └── DestinationExistsError         a download target exists and overwriting was not asked for
     ├── NotSupportedError                  the provider cannot do this portable verb
     ├── UnboundModelError                  a model's convenience method was called without a driver
     ├── TransportError                     the request did not get an HTTP answer (connect, reset, TLS)
@@ -57,6 +58,7 @@ __all__ = [
     "ContainerNotEmptyError",
     "ContainerNotFoundError",
     "DeploymentError",
+    "DestinationExistsError",
     "ImageNotFoundError",
     "IntegrityError",
     "InvalidNameError",
@@ -95,7 +97,11 @@ class ConfigurationError(AsyncCloudError):
 
 
 class InvalidNameError(ConfigurationError):
-    """Raised when a resource name is unsafe or malformed (e.g. escapes a storage root); nothing is touched."""
+    """Raised when a resource name is unsafe or malformed (e.g. escapes a storage root); nothing is done."""
+
+
+class DestinationExistsError(ConfigurationError):
+    """Raised when a download's destination file exists and ``overwrite_existing`` was not set."""
 
 
 class NotSupportedError(AsyncCloudError):
