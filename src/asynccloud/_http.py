@@ -20,11 +20,11 @@ import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
-from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 import anyio
 import httpx
 
+from ._redact import REDACTED, redact_headers, redact_text, redact_url, url_secret_values
 from ._retry import RetryPolicy, parse_retry_after
 from .errors import (
     AuthenticationError,
@@ -60,32 +60,6 @@ BodyFactory: TypeAlias = Callable[[], AsyncIterable[bytes]]
 #: Query parameters, as httpx accepts them.
 QueryParams: TypeAlias = httpx.QueryParams | Mapping[str, Any] | list[tuple[str, Any]] | str
 
-#: What redacted values are replaced with.
-REDACTED: Final = "***"
-
-_SECRET_HEADERS: Final = frozenset({
-    "authorization", "proxy-authorization", "x-auth-token", "x-auth-key", "x-subject-token",
-    "x-storage-token", "x-amz-security-token", "cookie", "set-cookie",
-})  # fmt: skip
-# Provider-specific spellings of the same idea (x-goog-api-key, x-amz-...-customer-key, x-ms-...-secret).
-_SECRET_HEADER_MARKERS: Final = (
-    "token",
-    "secret",
-    "password",
-    "signature",
-    "api-key",
-    "apikey",
-    "customer-key",
-)
-_SECRET_PARAMS: Final = frozenset({
-    "x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature", "sig", "temp_url_sig",
-    "token", "access_token", "key", "password", "api_key", "apikey",
-})  # fmt: skip
-# Catches e.g. X-Goog-Signature, X-Goog-Credential, refresh_token, client_secret.
-_SECRET_PARAM_MARKERS: Final = ("signature", "token", "secret", "password", "credential")
-# URL parts shorter than this are not worth hiding in free text (and would garble it).
-_MIN_SECRET_LEN: Final = 4
-
 _IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 # Nothing reached the server: safe to retry whatever the method.
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -101,104 +75,6 @@ _STATUS_ERRORS: Final[Mapping[int, type[ProviderError]]] = {
     409: ConflictError, 422: InvalidRequestError, 429: RateLimitedError,
 }  # fmt: skip
 _TAG = re.compile(r"<[^>]*>")
-
-
-# --------------------------------------------------------------------------------------------- redaction
-
-
-def _is_secret_header(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in _SECRET_HEADERS or any(m in lowered for m in _SECRET_HEADER_MARKERS)
-
-
-def _is_secret_param(name: str) -> bool:
-    lowered = unquote_plus(name).lower()
-    return lowered in _SECRET_PARAMS or any(m in lowered for m in _SECRET_PARAM_MARKERS)
-
-
-def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """Replace every literal occurrence of each secret (raw or percent-encoded) with ``***``.
-
-    Args:
-        text: Any text about to be logged or put in an exception message.
-        secrets: Literal strings that must never be shown (keys, passwords, tokens).
-
-    Returns:
-        The text with the secrets replaced.
-    """
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-        encoded = quote(secret, safe="")
-        if encoded != secret:
-            text = text.replace(encoded, REDACTED)
-    return text
-
-
-def _url_secret_values(url: str) -> list[str]:
-    """The literal secret parts of a URL (password, values of secret-looking query parameters)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return []
-    found = [parts.password] if parts.password and len(parts.password) >= _MIN_SECRET_LEN else []
-    for pair in parts.query.split("&"):
-        name, sep, value = pair.partition("=")
-        if sep and len(value) >= _MIN_SECRET_LEN and _is_secret_param(name):
-            found.append(value)
-    return found
-
-
-def redact_url(url: str | httpx.URL, secrets: Iterable[str] = ()) -> str:
-    """Render a URL for logs and messages with its secrets replaced by ``***``.
-
-    Hides the userinfo password, the values of query parameters whose names look secret (``X-Amz-Signature``,
-    ``sig``, ``temp_url_sig``, ``token``, ``key``, ... case-insensitive) and any literal ``secrets``.
-
-    Args:
-        url: The URL.
-        secrets: Extra literal strings to hide wherever they appear.
-
-    Returns:
-        The redacted URL text.
-    """
-    text = str(url)
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return redact_text(text, secrets)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, sep, _password = userinfo.partition(":")
-        netloc = f"{user}:{REDACTED}@{hostport}" if sep else netloc
-    query = parts.query
-    if query:
-        pairs = []
-        for pair in query.split("&"):
-            name, sep, value = pair.partition("=")
-            pairs.append(f"{name}={REDACTED}" if sep and value and _is_secret_param(name) else pair)
-        query = "&".join(pairs)
-    rebuilt = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    return redact_text(rebuilt, secrets)
-
-
-def redact_headers(headers: httpx.Headers | Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
-    """Copy headers for logging with credential-bearing values replaced by ``***``.
-
-    Args:
-        headers: Request or response headers.
-        secrets: Extra literal strings to hide in any header value.
-
-    Returns:
-        A new ``{name: value}`` dict (repeated headers are joined with ``", "``).
-    """
-    secrets = tuple(secrets)
-    items = headers.multi_items() if isinstance(headers, httpx.Headers) else list(headers.items())
-    out: dict[str, str] = {}
-    for name, value in items:
-        shown = REDACTED if _is_secret_header(name) else redact_text(value, secrets)
-        out[name] = f"{out[name]}, {shown}" if name in out else shown
-    return out
 
 
 # ------------------------------------------------------------------------------------------ error policy
@@ -610,7 +486,7 @@ class HttpClient:
                 timeout=call.timeout,
             )
         except httpx.InvalidURL as exc:
-            hidden = (*self._secrets, *_url_secret_values(call.url))
+            hidden = (*self._secrets, *url_secret_values(call.url))
             raise ConfigurationError(
                 f"invalid URL {redact_url(call.url, self._secrets)!r}: {redact_text(str(exc), hidden)}"
             ) from None
@@ -692,7 +568,7 @@ class HttpClient:
 
     def _translate(self, exc: httpx.RequestError, method: str, url: str) -> TransportError:
         shown_url = redact_url(url, self._secrets)
-        hidden = (*self._secrets, *_url_secret_values(url))
+        hidden = (*self._secrets, *url_secret_values(url))
         detail = redact_text(str(exc).replace(url, shown_url), hidden)
         kind = type(exc).__name__
         what = f"{self.provider}: {method} {shown_url}"
@@ -708,7 +584,7 @@ class HttpClient:
             # surface as the right kind of error, not as a parser exception.
             logger.debug("%s: error policy failed; mapping by status", self.provider, exc_info=True)
             error = ErrorPolicy.map_error(self.error_policy, response)
-        hidden = (*self._secrets, *_url_secret_values(url))
+        hidden = (*self._secrets, *url_secret_values(url))
         message = redact_text(error.message, hidden)
         if message != error.message:
             error.message = message
