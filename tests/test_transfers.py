@@ -112,3 +112,49 @@ async def test_first_part_looks_ahead() -> None:
     assert source.closed
     empty = await first_part(Source(0).parts())
     assert (empty.data, empty.more) == (b"", False)
+
+
+_released: list[bytes] = []
+
+
+class _Part(bytes):
+    """A part that reports when it is freed."""
+
+    def __del__(self) -> None:
+        _released.append(bytes(self[:1]))
+
+
+async def test_a_finished_part_is_released_while_the_next_one_is_read() -> None:
+    import gc
+
+    _released.clear()
+    uploaded = anyio.Event()
+    released_before_second: list[bytes] = []
+
+    class Parts:
+        """A plain async iterator (no generator frame of its own that could hold a part)."""
+
+        def __init__(self) -> None:
+            self.count = 0
+
+        def __aiter__(self) -> Parts:
+            return self
+
+        async def __anext__(self) -> bytes:
+            self.count += 1
+            if self.count == 1:
+                return _Part(b"1" * 100)
+            if self.count == 2:
+                await uploaded.wait()  # part 1 is done; upload_parts is waiting for part 2
+                gc.collect()
+                released_before_second.extend(_released)
+                return _Part(b"2")
+            raise StopAsyncIteration
+
+    async def upload(number: int, data: bytes) -> int:
+        if number == 1:
+            uploaded.set()
+        return number
+
+    assert await upload_parts(Parts(), upload, max_concurrency=2) == [1, 2]
+    assert released_before_second == [b"1"]  # part 1 was not kept alive while part 2 was read

@@ -40,15 +40,17 @@ LOG=$STATE/moto-$PORT.log
 mkdir -p "$STATE" "$(dirname "$PIDFILE")"
 
 # Several start scripts (and parallel test sessions) share the venv: serialise creating and filling it.
+# The lock lives inside the venv directory (gitignored); `python3 -m venv` accepts the existing directory.
+mkdir -p "$VENV"
 (
   flock 9
   if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV" >&2; fi
   if [ ! -x "$VENV/bin/moto_server" ] \
      || [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" != "$MOTO_VERSION" ] \
-     || ! "$VENV/bin/python" -c 'import boto3, flask, flask_cors' 2>/dev/null; then
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION" boto3 >&2
+     || ! "$VENV/bin/python" -c 'import boto3, crc32c, flask, flask_cors' 2>/dev/null; then
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION" boto3 crc32c >&2
   fi
-) 9>"$VENV.lock"
+) 9>"$VENV/.install.lock"
 
 if [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; then
   echo "moto already running (pid $(cat "$PIDFILE")); stop it first" >&2; exit 1

@@ -9,10 +9,25 @@ Typical use::
         container = await storage.create_container("photos")
         await container.upload_object_via_stream(b"...", "cat.jpg")
 
+Bulk provisioning (``docs/deployment.md``)::
+
+    from asynccloud import NodeSpec, provision
+
+    result = await provision(compute, [NodeSpec(f"web{i}", size, image) for i in range(50)], concurrency=20)
+    nodes = result.raise_for_errors().succeeded
+
 Importing this package is cheap: no driver module and no asyncssh is imported until a driver is used.
 """
 
 from asynccloud._capability import Capability
+from asynccloud._provision import (
+    NodeSpec,
+    ProvisionEvent,
+    ProvisionOutcome,
+    ProvisionResult,
+    ProvisionStage,
+    provision,
+)
 from asynccloud._registry import DriverType, Provider, available_drivers, get_driver, register_driver
 from asynccloud._retry import RetryPolicy
 from asynccloud.errors import (
@@ -76,6 +91,7 @@ __all__ = [
     "KeyPairAlreadyExistsError",
     "KeyPairNotFoundError",
     "NodeNotFoundError",
+    "NodeSpec",
     "NotFoundError",
     "NotSupportedError",
     "ObjectAlreadyExistsError",
@@ -85,6 +101,10 @@ __all__ = [
     "PermissionDeniedError",
     "Provider",
     "ProviderError",
+    "ProvisionEvent",
+    "ProvisionOutcome",
+    "ProvisionResult",
+    "ProvisionStage",
     "QuotaExceededError",
     "RateLimitedError",
     "RecordAlreadyExistsError",
@@ -100,5 +120,6 @@ __all__ = [
     "__version__",
     "available_drivers",
     "get_driver",
+    "provision",
     "register_driver",
 ]

@@ -22,7 +22,8 @@ _SECRET_HEADERS: Final = frozenset({
     "authorization", "proxy-authorization", "x-auth-token", "x-auth-key", "x-subject-token",
     "x-storage-token", "x-amz-security-token", "cookie", "set-cookie",
 })  # fmt: skip
-# Provider-specific spellings of the same idea (x-goog-api-key, x-amz-...-customer-key, x-ms-...-secret).
+# Provider-specific spellings of the same idea (x-goog-api-key, x-amz-...-customer-key, x-ms-...-secret,
+# Swift's x-account-meta-temp-url-key).
 _SECRET_HEADER_MARKERS: Final = (
     "token",
     "secret",
@@ -31,6 +32,7 @@ _SECRET_HEADER_MARKERS: Final = (
     "api-key",
     "apikey",
     "customer-key",
+    "temp-url-key",
 )
 _SECRET_PARAMS: Final = frozenset({
     "x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature", "sig", "temp_url_sig",

@@ -41,10 +41,57 @@ class Provider(StrEnum):
     """Providers with built-in drivers. One member may serve several driver types."""
 
     LOCAL = "local"
+    MEMORY = "memory"  # in-process compute for tests, demos and dry runs
+    AWS = "aws"
+    S3 = "aws"  # alias of AWS, for Libcloud users
+    DIGITALOCEAN_SPACES = "digitalocean_spaces"
+    WASABI = "wasabi"
+    BACKBLAZE_B2 = "backblaze_b2"
+    SCALEWAY = "scaleway"
+    OVH = "ovh"
+    CLOUDFLARE_R2 = "cloudflare_r2"
+    MINIO = "minio"
+    CEPH = "ceph"
+    OPENSTACK = "openstack"
+    RACKSPACE = "rackspace"
+    CLOUDFILES = "cloudfiles"
 
 
 _BUILTIN: dict[tuple[DriverType, str], str] = {
     (DriverType.STORAGE, Provider.LOCAL): "asynccloud.drivers.local.storage:LocalStorageDriver",
+    (DriverType.COMPUTE, Provider.MEMORY): "asynccloud.drivers.memory.compute:MemoryComputeDriver",
+    (DriverType.STORAGE, Provider.AWS): "asynccloud.drivers.aws.s3:S3StorageDriver",
+    (DriverType.STORAGE, Provider.DIGITALOCEAN_SPACES): (
+        "asynccloud.drivers.aws.s3_compatible:DigitalOceanSpacesStorageDriver"
+    ),
+    (DriverType.STORAGE, Provider.WASABI): "asynccloud.drivers.aws.s3_compatible:WasabiStorageDriver",
+    (DriverType.STORAGE, Provider.BACKBLAZE_B2): (
+        "asynccloud.drivers.aws.s3_compatible:BackblazeB2StorageDriver"
+    ),
+    (DriverType.STORAGE, Provider.SCALEWAY): "asynccloud.drivers.aws.s3_compatible:ScalewayStorageDriver",
+    (DriverType.STORAGE, Provider.OVH): "asynccloud.drivers.aws.s3_compatible:OvhStorageDriver",
+    (DriverType.STORAGE, Provider.CLOUDFLARE_R2): (
+        "asynccloud.drivers.aws.s3_compatible:CloudflareR2StorageDriver"
+    ),
+    (DriverType.STORAGE, Provider.MINIO): "asynccloud.drivers.aws.s3_compatible:MinIOStorageDriver",
+    (DriverType.STORAGE, Provider.CEPH): "asynccloud.drivers.aws.s3_compatible:CephStorageDriver",
+    (DriverType.COMPUTE, Provider.OPENSTACK): "asynccloud.drivers.openstack.nova:OpenStackNodeDriver",
+    (DriverType.COMPUTE, Provider.RACKSPACE): "asynccloud.drivers.rackspace.compute:RackspaceNodeDriver",
+    (DriverType.STORAGE, Provider.OPENSTACK): "asynccloud.drivers.openstack.swift:SwiftStorageDriver",
+    (DriverType.DNS, Provider.OPENSTACK): "asynccloud.drivers.openstack.designate:DesignateDNSDriver",
+    (DriverType.DNS, Provider.RACKSPACE): "asynccloud.drivers.rackspace.dns:RackspaceDNSDriver",
+    (DriverType.LOADBALANCER, Provider.OPENSTACK): (
+        "asynccloud.drivers.openstack.octavia:OctaviaLoadBalancerDriver"
+    ),
+    (DriverType.LOADBALANCER, Provider.RACKSPACE): (
+        "asynccloud.drivers.rackspace.loadbalancer:RackspaceLoadBalancerDriver"
+    ),
+    (DriverType.STORAGE, Provider.RACKSPACE): (
+        "asynccloud.drivers.rackspace.cloudfiles:CloudFilesStorageDriver"
+    ),
+    (DriverType.STORAGE, Provider.CLOUDFILES): (
+        "asynccloud.drivers.rackspace.cloudfiles:CloudFilesStorageDriver"
+    ),
 }
 
 _lock = threading.Lock()

@@ -103,6 +103,9 @@ async def upload_parts(
                     limiter.release()
                     break
                 tg.start_soon(run, number, data)
+                # Only the task may hold the part: kept here, it would outlive its upload while the next
+                # part is read, one part more than the bound.
+                del data
                 number += 1
     except BaseExceptionGroup as group:
         raise _first_error(group) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
 
     from asynccloud._streams import UploadSource
+    from asynccloud.deployment import Deployment, HostKeyPolicy, KeySource
 
 __all__ = ["ComputeDriverBase", "DNSDriverBase", "LoadBalancerDriverBase", "StorageDriverBase"]
 
@@ -383,6 +384,40 @@ class ComputeDriverBase(BaseDriver, abc.ABC):
             what=f"{len(wanted)} node(s) to be running",
         )
         return [(found[i], addresses(found[i])) for i in wanted]
+
+    async def deploy_node(
+        self,
+        *,
+        deploy: Deployment,
+        ssh_username: str = "root",
+        ssh_key: KeySource | Sequence[KeySource] | None = None,
+        ssh_key_passphrase: str | None = None,
+        ssh_agent: str | os.PathLike[str] | None = None,
+        ssh_port: int = 22,
+        ssh_timeout: float = 10.0,
+        timeout: float = 600.0,
+        max_tries: int = 10,
+        ssh_interface: Literal["public_ips", "private_ips"] = "public_ips",
+        known_hosts: str | os.PathLike[str] | None = None,
+        host_key_policy: HostKeyPolicy | str = "known_hosts",
+        wait_period: float = 5.0,
+        **create_node_kwargs: Any,
+    ) -> Node:
+        """Create a node, wait until it runs, and run ``deploy`` on it over SSH (asyncio only).
+
+        See :func:`asynccloud.deployment.deploy_node` for the arguments and failure semantics: a
+        failure raises ``DeploymentError`` carrying the node, which is not destroyed.
+        """
+        # Imported here: the deployment package (and asyncssh behind it) loads only when used.
+        from asynccloud.deployment import deploy_node
+
+        return await deploy_node(
+            self, deploy=deploy, ssh_username=ssh_username, ssh_key=ssh_key,
+            ssh_key_passphrase=ssh_key_passphrase, ssh_agent=ssh_agent, ssh_port=ssh_port,
+            ssh_timeout=ssh_timeout, timeout=timeout, max_tries=max_tries, ssh_interface=ssh_interface,
+            known_hosts=known_hosts, host_key_policy=host_key_policy, wait_period=wait_period,
+            **create_node_kwargs,
+        )  # fmt: skip
 
     def iterate_key_pairs(self) -> AsyncIterator[KeyPair]:
         """Iterate over key pairs."""

@@ -64,7 +64,7 @@ class Driver(Protocol):
     provider: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
 
-    def __init__(self, key: Any, secret: str | None = None, /, **options: Any) -> None:
+    def __init__(self, key: Any = None, secret: str | None = None, /, **options: Any) -> None:
         """The portable constructor: ``Driver(key, secret=None, *, region=..., endpoint=..., ...)``."""
 
     def supports(self, capability: Capability) -> bool:
