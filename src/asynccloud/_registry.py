@@ -61,6 +61,9 @@ _BUILTIN: dict[tuple[DriverType, str], str] = {
     (DriverType.STORAGE, Provider.LOCAL): "asynccloud.drivers.local.storage:LocalStorageDriver",
     (DriverType.COMPUTE, Provider.MEMORY): "asynccloud.drivers.memory.compute:MemoryComputeDriver",
     (DriverType.STORAGE, Provider.AWS): "asynccloud.drivers.aws.s3:S3StorageDriver",
+    (DriverType.COMPUTE, Provider.AWS): "asynccloud.drivers.aws.ec2:EC2NodeDriver",
+    (DriverType.DNS, Provider.AWS): "asynccloud.drivers.aws.route53:Route53DNSDriver",
+    (DriverType.LOADBALANCER, Provider.AWS): "asynccloud.drivers.aws.elb:ELBv2LoadBalancerDriver",
     (DriverType.STORAGE, Provider.DIGITALOCEAN_SPACES): (
         "asynccloud.drivers.aws.s3_compatible:DigitalOceanSpacesStorageDriver"
     ),
