@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Unpack, cast
 
@@ -426,6 +427,10 @@ class S3StorageDriver(HttpDriverBase, StorageDriverBase):
                 await _release(raw, response)
             if length is not None and received != length:
                 raise IntegrityError(f"download of {key!r} ended after {received} of {length} bytes")
+            span = _range_span(response)
+            if span is not None and received != span:
+                # Content-Length can be wrong (a proxy that rewrote it); Content-Range is a second witness.
+                raise IntegrityError(f"download of {key!r} got {received} bytes of a {span}-byte range")
             if hasher is not None and hasher.hexdigest() != etag:
                 raise IntegrityError(
                     f"download of {key!r} failed its MD5 check (ETag {etag}, received {hasher.hexdigest()})"
@@ -510,6 +515,14 @@ def _content_length(response: httpx.Response) -> int | None:
     except ValueError:
         return None
     return value if value >= 0 else None
+
+
+def _range_span(response: httpx.Response) -> int | None:
+    """Bytes a 206 answer's ``Content-Range: bytes first-last/total`` announces, or ``None``."""
+    if response.status_code != 206:
+        return None
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(?:\d+|\*)\s*", response.headers.get("content-range", ""))
+    return int(match[2]) - int(match[1]) + 1 if match else None
 
 
 def _cut(chunk: bytes, offset: int, start: int, end: int | None) -> bytes:

@@ -75,6 +75,7 @@ __all__ = ["DEFAULT_PART_SIZE", "SwiftStorageDriver"]
 DEFAULT_PART_SIZE = 8 << 20
 _MIB = 1 << 20
 _META = "x-object-meta-"
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(?:\d+|\*)\s*")
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -446,6 +447,14 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
             )
             received = 0
             buffer = bytearray()
+            # A whole plain object's ETag is the MD5 of its bytes (not so for large-object manifests).
+            etag = response.headers.get("etag", "").strip('"').lower()
+            plain = not ranged and not (
+                response.headers.get("x-static-large-object") or response.headers.get("x-object-manifest")
+            )
+            hasher = (
+                hashlib.md5(usedforsecurity=False) if plain and re.fullmatch(r"[0-9a-f]{32}", etag) else None
+            )
             # Raw bytes: objects are served as stored (no content decoding).
             raw = response.aiter_raw()
             finished = False
@@ -458,6 +467,8 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
                     if wanted is not None:
                         piece = piece[:wanted]
                         wanted -= len(piece)
+                    if hasher is not None:
+                        hasher.update(piece)
                     buffer += piece
                     while len(buffer) >= chunk_size:
                         yield bytes(buffer[:chunk_size])
@@ -474,6 +485,13 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
             complete = wanted == 0 or (wanted is None and (announced is None or received == announced))
             if not complete:
                 raise IntegrityError(f"download of {name!r} got {received} bytes, expected {announced}")
+            span = re.fullmatch(
+                r"\s*bytes\s+(\d+)-(\d+)/(?:\d+|\*)\s*", response.headers.get("content-range", "")
+            )
+            if response.status_code == 206 and span and received != int(span[2]) - int(span[1]) + 1:
+                raise IntegrityError(f"download of {name!r} got {received} bytes of a shorter Content-Range")
+            if hasher is not None and hasher.hexdigest() != etag:
+                raise IntegrityError(f"download of {name!r} failed its MD5 check (ETag {etag})")
             if buffer:
                 yield bytes(buffer)
 
