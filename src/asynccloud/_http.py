@@ -17,6 +17,7 @@ import functools
 import logging
 import math
 import re
+import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
@@ -24,12 +25,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 import anyio
 import httpx
 
+from ._aiohttp_transport import AiohttpTransport, DispatchingTransport, choose_backend
 from ._redact import REDACTED, redact_headers, redact_text, redact_url, url_secret_values
 from ._retry import RetryPolicy, parse_retry_after
 from .errors import (
     AuthenticationError,
     ConfigurationError,
     ConflictError,
+    InsecureTransportWarning,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
@@ -275,13 +278,21 @@ class HttpClient:
         if http_client is not None:
             self._clients: tuple[httpx.AsyncClient, ...] = (http_client,)
         else:
+            if verify is False:
+                warnings.warn(
+                    f"{provider}: TLS certificate verification is off (verify=False); anyone on the network "
+                    "path can read and change the traffic, credentials included",
+                    InsecureTransportWarning,
+                    stacklevel=2,
+                )
             if transport is None and isinstance(verify, bool):
                 verify = _shared_ssl_context(verify)
+            limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
             self._clients = tuple(
                 httpx.AsyncClient(
-                    transport=transport,
+                    transport=transport if transport is not None else _default_transport(verify, limits),
                     verify=verify,
-                    limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                    limits=limits,
                     timeout=self._timeout,
                     follow_redirects=False,
                 )
@@ -611,6 +622,22 @@ class HttpClient:
         if response is not None:
             line += f" | response headers: {redact_headers(response.headers, self._secrets)}"
         logger.debug("%s", line)
+
+
+def _default_transport(
+    verify: bool | ssl.SSLContext, limits: httpx.Limits
+) -> httpx.AsyncBaseTransport | None:
+    """aiohttp on asyncio when ``asynccloud[aiohttp]`` is installed (httpx's own on trio); else httpx's."""
+    if choose_backend() != "aiohttp":
+        return None  # httpx builds its own AsyncHTTPTransport from verify/limits
+    return DispatchingTransport(
+        httpx.AsyncHTTPTransport(verify=verify, limits=limits),
+        AiohttpTransport(
+            limit=limits.max_connections or 0,
+            verify=verify,
+            keepalive_expiry=limits.keepalive_expiry or 5.0,
+        ),
+    )
 
 
 @functools.cache

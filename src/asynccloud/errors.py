@@ -40,6 +40,8 @@ exceptions are translated where they enter, so a user catches ``asynccloud.NotFo
     ├── OperationFailedError               an asynchronous provider operation ended in failure
     └── DeploymentError                    deploying to a node failed; carries ``node``
 
+    InsecureTransportWarning (UserWarning) TLS verification was turned off (``verify=False``)
+
 Messages never contain credentials: drivers build them from provider error bodies and request metadata,
 and :class:`ProviderError` keeps no request object.
 """
@@ -60,6 +62,7 @@ __all__ = [
     "DeploymentError",
     "DestinationExistsError",
     "ImageNotFoundError",
+    "InsecureTransportWarning",
     "IntegrityError",
     "InvalidNameError",
     "InvalidRequestError",
@@ -311,3 +314,11 @@ class DeploymentError(AsyncCloudError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (str(self), self.node))
+
+
+class InsecureTransportWarning(UserWarning):
+    """Warned (once per client) when TLS certificate verification is turned off with ``verify=False``.
+
+    Not an error: a test rig with a self-signed certificate may mean it. Silence it deliberately with
+    ``warnings.filterwarnings("ignore", category=asynccloud.InsecureTransportWarning)``.
+    """

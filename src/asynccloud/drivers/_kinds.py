@@ -20,6 +20,7 @@ from asynccloud._capability import Capability
 from asynccloud._pagination import collect
 from asynccloud._polling import poll_until
 from asynccloud._streams import StreamHasher, hashed, write_stream_atomically
+from asynccloud.drivers._guards import COMPUTE_CHECKS, DNS_CHECKS, STORAGE_CHECKS, guard_verbs
 from asynccloud.drivers.base import BaseDriver
 from asynccloud.errors import (
     ConfigurationError,
@@ -71,6 +72,10 @@ def check_range(start_bytes: int, end_bytes: int | None, size: int | None = None
 
 class StorageDriverBase(BaseDriver, abc.ABC):
     """Shared storage verbs; subclasses implement the provider's containers and objects."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_verbs(cls, STORAGE_CHECKS)  # argument checks before any request (drivers/_guards.py)
 
     default_chunk_size: int = DEFAULT_CHUNK_SIZE
 
@@ -218,6 +223,8 @@ class StorageDriverBase(BaseDriver, abc.ABC):
             raise DestinationExistsError(
                 f"download destination {str(dest)!r} exists; pass overwrite_existing=True to replace it"
             )
+        if not await anyio.Path(dest.parent).is_dir():  # checked before any request is made
+            raise ConfigurationError(f"download destination directory {str(dest.parent)!r} does not exist")
         return dest
 
     async def _download_to(
@@ -268,6 +275,10 @@ class StorageDriverBase(BaseDriver, abc.ABC):
 
 class ComputeDriverBase(BaseDriver, abc.ABC):
     """Shared compute verbs; subclasses implement nodes, sizes, images and locations."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_verbs(cls, COMPUTE_CHECKS)  # argument checks before any request (drivers/_guards.py)
 
     @abc.abstractmethod
     def iterate_nodes(self) -> AsyncIterator[Node]: ...
@@ -499,6 +510,10 @@ class ComputeDriverBase(BaseDriver, abc.ABC):
 class DNSDriverBase(BaseDriver, abc.ABC):
     """Shared DNS verbs; subclasses implement zones and records."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_verbs(cls, DNS_CHECKS)  # argument checks before any request (drivers/_guards.py)
+
     record_types: tuple[RecordType, ...] = (
         RecordType.A,
         RecordType.AAAA,
@@ -578,6 +593,11 @@ class DNSDriverBase(BaseDriver, abc.ABC):
     ) -> Zone:
         """Change a zone's settings."""
         raise NotSupportedError(self.provider, Capability.ZONE_UPDATE)
+
+
+guard_verbs(StorageDriverBase, STORAGE_CHECKS)
+guard_verbs(ComputeDriverBase, COMPUTE_CHECKS)
+guard_verbs(DNSDriverBase, DNS_CHECKS)
 
 
 class LoadBalancerDriverBase(BaseDriver, abc.ABC):

@@ -91,7 +91,7 @@ def parse_v2_access(response: httpx.Response, now: datetime, provider: str | Non
 def _json(response: httpx.Response, provider: str | None) -> Mapping[str, Any]:
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         raise malformed(response, "the body is not JSON", provider) from None
     if not isinstance(data, Mapping):
         raise malformed(response, "the body is not a JSON object", provider)

@@ -27,7 +27,7 @@ def parse_openstack_error(response: httpx.Response) -> tuple[str | None, str | N
     """
     try:
         data: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None, None
     if not isinstance(data, Mapping) or not data:
         return None, None
@@ -87,7 +87,7 @@ class OpenStackErrorPolicy(ErrorPolicy):
 def _fault_retry_after(response: httpx.Response) -> float | None:
     try:
         data: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None
     if isinstance(data, Mapping):
         for value in data.values():

@@ -29,18 +29,27 @@ Addressing = Literal["auto", "path", "virtual"]
 
 _DNS_BUCKET = re.compile(r"\A[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]\Z")
 _MAX_KEY_BYTES = 1024
+_MAX_BUCKET = 255
 
 
 def check_bucket_name(name: object) -> str:
     """Return ``name`` if it can be put in a URL as a bucket name; the provider checks the rest.
 
     S3-compatible stores differ in their naming rules, so only what would break the request itself is
-    refused: empty names, ``/``, whitespace and control characters.
+    refused: empty names, ``/``, whitespace and control characters, ``.`` and ``..`` (HTTP collapses them,
+    so the request would address the service root) and names longer than 255 characters (no store allows
+    them; S3 itself allows 63).
     """
     if not isinstance(name, str) or not name:
         raise InvalidNameError(f"bucket name must be a non-empty string, got {name!r}")
     if "/" in name or any(ch.isspace() or ord(ch) < 0x20 for ch in name):
         raise InvalidNameError(f"bucket name {name!r} must not contain '/', whitespace or control characters")
+    if name in (".", ".."):
+        raise InvalidNameError(
+            f"bucket name {name!r} would address the service root; '.' and '..' are refused"
+        )
+    if len(name) > _MAX_BUCKET:
+        raise InvalidNameError(f"bucket name is too long ({len(name)} characters, at most {_MAX_BUCKET})")
     return name
 
 

@@ -217,7 +217,7 @@ def parse_xml(body: bytes, *, provider: str = "aws", what: str = "response") -> 
         ProviderError: The body is not well-formed or uses forbidden constructs.
     """
     try:
-        root: Element = fromstring(body)
+        root: Element = fromstring(body, forbid_dtd=True)
     except (ParseError, DefusedXmlException) as exc:
         raise ProviderError(f"malformed XML in the {what}: {type(exc).__name__}", provider=provider) from None
     return _strip(root)

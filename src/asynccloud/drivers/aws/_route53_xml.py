@@ -48,7 +48,7 @@ _OCTAL = re.compile(r"\\(\d{3})")
 
 def _parse(body: bytes, what: str) -> Element:
     try:
-        root: Element = fromstring(body)
+        root: Element = fromstring(body, forbid_dtd=True)
     except (ParseError, DefusedXmlException) as exc:
         raise ProviderError(f"malformed XML in the {what}: {type(exc).__name__}", provider="aws") from None
     return root
@@ -82,6 +82,12 @@ def _descendant(element: Element, name: str) -> Element | None:
     return None
 
 
+def _count(value: str | None) -> int | None:
+    """A non-negative integer field; ``None`` when absent or not a (reasonably sized) number."""
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 20 else None
+
+
 def _is_true(value: str | None) -> bool:
     return (value or "").strip().lower() == "true"
 
@@ -112,7 +118,7 @@ def parse_error(body: bytes) -> ErrorBody | None:
     if not body.lstrip().startswith(b"<"):
         return None
     try:
-        root: Element = fromstring(body)
+        root: Element = fromstring(body, forbid_dtd=True)
     except (ParseError, DefusedXmlException):
         return None
     request_id = _text(root, "RequestId") or None
@@ -167,7 +173,7 @@ def _zone(element: Element, name_servers: Sequence[str] = ()) -> HostedZone:
         caller_reference=_text(element, "CallerReference"),
         comment=_text(config, "Comment") or None,
         private=_is_true(_text(config, "PrivateZone")),
-        record_count=int(count) if count and count.strip().isdigit() else None,
+        record_count=_count(count),
         name_servers=tuple(name_servers),
     )
 
@@ -285,7 +291,7 @@ def _record_set(element: Element) -> RecordSet:
     return RecordSet(
         name=unescape_name(_text(element, "Name") or ""),
         type=(_text(element, "Type") or "").strip().upper(),
-        ttl=int(ttl) if ttl and ttl.strip().isdigit() else None,
+        ttl=_count(ttl),
         values=values,
         set_identifier=_text(element, "SetIdentifier"),
         alias=alias,

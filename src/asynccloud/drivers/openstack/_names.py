@@ -10,9 +10,14 @@ __all__ = ["check_container_name", "check_object_name", "quote_container", "quot
 
 
 def check_container_name(name: str) -> str:
-    """Return ``name`` if Swift accepts it as a container name (1-256 bytes, no ``/``), else raise."""
+    """Return ``name`` if Swift accepts it as a container name (1-256 bytes, no ``/``), else raise.
+
+    ``.`` and ``..`` are refused too: HTTP collapses them, so the request would address the account.
+    """
     if not isinstance(name, str) or not name or "/" in name or len(name.encode()) > 256:
         raise InvalidNameError(f"invalid Swift container name {name!r}: 1-256 bytes, no '/'")
+    if name in (".", ".."):
+        raise InvalidNameError(f"invalid Swift container name {name!r}: it would address the account")
     return name
 
 

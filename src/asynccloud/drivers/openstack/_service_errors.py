@@ -28,7 +28,7 @@ Classify = Callable[[str, int], type[ProviderError] | None]
 def _parse(response: httpx.Response) -> tuple[str | None, str | None]:
     try:
         data: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None, None
     if not isinstance(data, Mapping):
         return None, None

@@ -244,7 +244,10 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
         response = await self._http.request("GET", url, params=params)
         if response.status_code == 204 or not response.content:
             return []
-        data = response.json()
+        try:
+            data = response.json()
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
+            data = None
         if not isinstance(data, list):
             raise ProviderError("listing is not a JSON list", provider=self.provider, code="MalformedListing")
         return [e for e in data if isinstance(e, dict) and isinstance(e.get("name"), str)]

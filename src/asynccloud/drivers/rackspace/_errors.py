@@ -42,7 +42,7 @@ def parse_rackspace_error(response: httpx.Response) -> tuple[str | None, str | N
     """Read ``(code, message)`` from any of the Rackspace error shapes; ``(None, None)`` otherwise."""
     try:
         data: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None, None
     if not isinstance(data, Mapping) or not data:
         return None, None
@@ -101,7 +101,7 @@ class RackspaceErrorPolicy(OpenStackErrorPolicy):
 def _fault_retry_after(response: httpx.Response) -> float | None:
     try:
         data: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None
     if isinstance(data, Mapping):
         for value in (data, *data.values()):
