@@ -207,8 +207,11 @@ class FaultProxy:
         async with server:
             await self._stop.wait()
             server.close()
-            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+            tasks = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in tasks:
                 task.cancel()
+            # Let every connection task run its cleanup (closing its writer) before the loop goes away.
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _pick(self, method: str, target: str) -> str | None:
         with self._lock:
@@ -241,6 +244,7 @@ class FaultProxy:
         finally:
             with self._lock:
                 self.active_connections -= 1
+            writer.close()
             writer.transport.abort()
 
     async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:

@@ -131,11 +131,13 @@ def _record_name(name: object) -> None:
 
 
 def _record_data(rtype: RecordType, data: object, extra: object = None) -> None:
-    """``data`` may be empty only when ``extra`` carries the values (Route 53 ``records``/``alias``)."""
+    """``data`` may be empty when ``extra`` has ``records``; an ``alias`` record's data is a name."""
     if not isinstance(data, str):
         raise ConfigurationError(f"record data must be a str, got {type(data).__name__} {_short(data)}")
+    if isinstance(extra, Mapping) and "alias" in extra:
+        return  # an alias record's data names its target (a balancer's DNS name), not an address
     if not data.strip():
-        if isinstance(extra, Mapping) and ("records" in extra or "alias" in extra):
+        if isinstance(extra, Mapping) and "records" in extra:
             return
         raise ConfigurationError("record data must not be empty")
     if rtype is RecordType.A:
