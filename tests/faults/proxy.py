@@ -120,6 +120,8 @@ class FaultProxy:
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        self._stopping = False
+        self._writers: set[asyncio.StreamWriter] = set()
 
     # ------------------------------------------------------------------------------------ public API
 
@@ -206,12 +208,31 @@ class FaultProxy:
         self._ready.set()
         async with server:
             await self._stop.wait()
+            self._stopping = True
             server.close()
-            tasks = asyncio.all_tasks() - {asyncio.current_task()}
-            for task in tasks:
+            await self._drain_connections()
+
+    async def _drain_connections(self) -> None:
+        """End every connection task, including ones accepted while the proxy was stopping.
+
+        A connection accepted just before ``server.close()`` gets its task from a callback that may run
+        after any snapshot of the tasks, so this loops until no other task is left: transports are aborted
+        (each task then ends through its own cleanup), and tasks still running after two seconds are
+        cancelled.
+        """
+        current = asyncio.current_task()
+        while True:
+            await asyncio.sleep(0)  # let pending connection_made callbacks create their tasks
+            for writer in list(self._writers):
+                writer.transport.abort()
+            tasks = asyncio.all_tasks() - {current}
+            if not tasks:
+                return
+            _, late = await asyncio.wait(tasks, timeout=2)
+            for task in late:
                 task.cancel()
-            # Let every connection task run its cleanup (closing its writer) before the loop goes away.
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if late:
+                await asyncio.gather(*late, return_exceptions=True)
 
     def _pick(self, method: str, target: str) -> str | None:
         with self._lock:
@@ -231,6 +252,10 @@ class FaultProxy:
             self.injected[kind] += 1
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._stopping:  # accepted while the proxy was stopping
+            writer.transport.abort()
+            return
+        self._writers.add(writer)
         with self._lock:
             self.active_connections += 1
             self.connections_opened += 1
@@ -244,6 +269,7 @@ class FaultProxy:
         finally:
             with self._lock:
                 self.active_connections -= 1
+            self._writers.discard(writer)
             writer.close()
             writer.transport.abort()
 
