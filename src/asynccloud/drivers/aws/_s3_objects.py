@@ -22,7 +22,7 @@ from asynccloud.errors import ConfigurationError
 from asynccloud.models import Container, Object
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     import httpx
 
@@ -34,6 +34,7 @@ __all__ = [
     "guess_content_type",
     "head_object",
     "listed_object",
+    "listed_objects",
     "meta_data_headers",
     "meta_data_from_headers",
     "trusted_object",
@@ -103,6 +104,35 @@ def listed_object(driver: Any, container: str, item: ListedObject) -> Object:
             "extra": {"storage_class": item.storage_class} if item.storage_class else {},
         },
     )
+
+
+def listed_objects(driver: Any, container: str, items: Iterable[ListedObject]) -> list[Object]:
+    """:func:`listed_object` for a whole page, with the per-object work inlined (a listing's hot loop)."""
+    objects: list[Object] = []
+    append = objects.append
+    new, setattr_, fields, private = _new_object, _set, _FIELDS, {"_driver": driver}
+    iso = _iso_datetime
+    for key, size, etag, modified, storage in items:
+        obj = new(Object)
+        setattr_(
+            obj,
+            "__dict__",
+            {
+                "name": key,
+                "size": size,
+                "hash": etag,
+                "content_type": None,
+                "meta_data": {},
+                "container_name": container,
+                "last_modified": iso(modified),
+                "extra": {"storage_class": storage} if storage else {},
+            },
+        )
+        setattr_(obj, "__pydantic_fields_set__", set(fields))
+        setattr_(obj, "__pydantic_extra__", None)
+        setattr_(obj, "__pydantic_private__", private.copy())
+        append(obj)
+    return objects
 
 
 def bucket_container(driver: Any, bucket: Bucket) -> Container:

@@ -10,7 +10,7 @@ Parsers return plain tuples and dataclasses; the driver turns them into models.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 from xml.etree.ElementTree import ParseError
 from xml.etree.ElementTree import fromstring as _c_fromstring
@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from asynccloud.drivers.aws._s3_listing import RawEntry, entry_text, split_listing
 from asynccloud.errors import ProviderError
 
 # A document type declaration is what every XML expansion attack needs (entities are declared in it).
@@ -190,9 +191,12 @@ def build_create_bucket(location: str) -> bytes:
 # --- object listings -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ListedObject:
-    """One ``<Contents>`` entry of a ListObjectsV2 page (strings as sent, except the decoded key)."""
+class ListedObject(NamedTuple):
+    """One ``<Contents>`` entry of a ListObjectsV2 page (strings as sent, except the decoded key).
+
+    A named tuple rather than a frozen dataclass: a listing builds 100,000 of them, and a tuple is built
+    ~3x faster.
+    """
 
     key: str
     size: int
@@ -215,10 +219,31 @@ def parse_list_objects_v2(body: bytes, provider: str = "aws") -> ObjectPage:
 
     Keys are URL-decoded when the response says ``<EncodingType>url</EncodingType>`` (the driver asks for
     it, so keys with characters XML 1.0 cannot carry still list); a store that ignores the request sends
-    plain keys and says nothing, and those are taken as they are.
+    plain keys and says nothing, and those are taken as they are. Regular pages take the fast path of
+    :mod:`._s3_listing` (same results, checked by a differential test); anything else the full parser.
 
     Raises:
         ProviderError: Malformed XML, or a truncated page without a continuation token.
+    """
+    split = split_listing(body)
+    if split is not None:
+        entries, rest = split
+        try:
+            page = _parse_list_page(rest, provider, entries)
+        except (ProviderError, UnicodeDecodeError):
+            page = None  # the full parser below reports what is wrong with the document
+        if page is not None:
+            return page
+    page = _parse_list_page(body, provider, None)
+    assert page is not None  # only the fast path gives up
+    return page
+
+
+def _parse_list_page(body: bytes, provider: str, fast: list[RawEntry] | None) -> ObjectPage | None:
+    """The page; with ``fast`` entries, ``body`` is the page with a ``<Contents/>`` marker in their place.
+
+    Returns ``None`` when the marker is not the only ``<Contents>`` element, an empty direct child of the
+    root (the fast entries then cannot be trusted to be where they seemed).
     """
     root = _expect_root(
         parse(body, provider=provider, what="ListObjectsV2 response"), "ListBucketResult", provider
@@ -227,9 +252,15 @@ def parse_list_objects_v2(body: bytes, provider: str = "aws") -> ObjectPage:
     objects: list[ListedObject] = []
     prefixes: list[str] = []
     append = objects.append
+    markers = 0
     for child in root:
         tag = _local(child.tag)
         if tag == "Contents":
+            if fast is not None:
+                markers += 1
+                if len(child) or child.text:
+                    return None
+                continue
             key = size = etag = modified = storage = None
             for item in child:
                 name = _local(item.tag)
@@ -258,6 +289,10 @@ def parse_list_objects_v2(body: bytes, provider: str = "aws") -> ObjectPage:
             prefix = _text(child, "Prefix")
             if prefix is not None:
                 prefixes.append(unquote(prefix) if url_encoded else prefix)
+    if fast is not None:
+        if markers != 1:
+            return None
+        objects = _fast_objects(fast, url_encoded)
     truncated = _is_true(_text(root, "IsTruncated"))
     token = _text(root, "NextContinuationToken") or None
     if truncated and token is None:
@@ -266,6 +301,28 @@ def parse_list_objects_v2(body: bytes, provider: str = "aws") -> ObjectPage:
             provider=provider,
         )
     return ObjectPage(objects, token if truncated else None, prefixes)
+
+
+def _fast_objects(entries: list[RawEntry], url_encoded: bool) -> list[ListedObject]:
+    """The fast path's entries as :class:`ListedObject` s (``UnicodeDecodeError`` if one is not UTF-8)."""
+    objects: list[ListedObject] = []
+    append = objects.append
+    make = tuple.__new__  # ListedObject's own __new__ is a Python function: this skips its frame
+    for key, modified, etag, size, storage in entries:
+        text = key.decode() if b"&" not in key else entry_text(key)
+        if etag.startswith(b"&quot;") and etag.endswith(b"&quot;") and etag.count(b"&") == 2:
+            tag: str | None = etag[6:-6].decode() or None  # the usual '"<hex>"', without unescaping
+        else:
+            tag = _strip_quotes(entry_text(etag))
+        fields = (
+            unquote(text) if url_encoded else text,
+            int(size),
+            tag,
+            modified.decode() if b"&" not in modified else entry_text(modified),
+            None if storage is None else storage.decode() if b"&" not in storage else entry_text(storage),
+        )
+        append(make(ListedObject, fields))
+    return objects
 
 
 def _strip_quotes(etag: str | None) -> str | None:

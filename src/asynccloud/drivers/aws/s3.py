@@ -52,7 +52,7 @@ from asynccloud.drivers.aws._s3_objects import (
     bucket_container,
     guess_content_type,
     head_object,
-    listed_object,
+    listed_objects,
     meta_data_headers,
 )
 from asynccloud.drivers.aws._s3_xml import (
@@ -271,7 +271,7 @@ class S3StorageDriver(HttpDriverBase, StorageDriverBase):
                 params["continuation-token"] = token
             response = await self._http.request("GET", url, params=params)
             page = parse_list_objects_v2(response.content, self.provider)
-            return [listed_object(self, name, item) for item in page.objects], page.next_token
+            return listed_objects(self, name, page.objects), page.next_token
 
         async for obj in token_pages(fetch, provider=self.provider):
             yield obj
