@@ -666,13 +666,13 @@ async def test_pools_spread_requests_round_robin(
 ) -> None:
     mock.get("/r").mock(return_value=httpx.Response(200))
     used: list[int] = []
-    original = httpx.AsyncClient.send
+    original = httpx.AsyncHTTPTransport.handle_async_request
 
-    async def spy(self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        used.append(id(self))
-        return await original(self, request, **kwargs)
+    async def spy(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        used.append(id(self))  # each pool has its own transport
+        return await original(self, request)
 
-    monkeypatch.setattr(httpx.AsyncClient, "send", spy)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", spy)
     async with make_client(pools=3) as hc, anyio.create_task_group() as tg:
         for _ in range(12):
             tg.start_soon(hc.request, "GET", "/r")
@@ -682,13 +682,13 @@ async def test_pools_spread_requests_round_robin(
 async def test_single_pool_by_default(mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch) -> None:
     mock.get("/r").mock(return_value=httpx.Response(200))
     used: set[int] = set()
-    original = httpx.AsyncClient.send
+    original = httpx.AsyncHTTPTransport.handle_async_request
 
-    async def spy(self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+    async def spy(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
         used.add(id(self))
-        return await original(self, request, **kwargs)
+        return await original(self, request)
 
-    monkeypatch.setattr(httpx.AsyncClient, "send", spy)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", spy)
     async with make_client() as hc:
         for _ in range(3):
             await hc.request("GET", "/r")

@@ -78,6 +78,13 @@ _STATUS_ERRORS: Final[Mapping[int, type[ProviderError]]] = {
     409: ConflictError, 422: InvalidRequestError, 429: RateLimitedError,
 }  # fmt: skip
 _TAG = re.compile(r"<[^>]*>")
+#: The headers ``httpx.AsyncClient`` adds to every request it builds (sent on the direct path too).
+_HTTPX_DEFAULT_HEADERS: Final = (
+    ("Accept", "*/*"),
+    ("Accept-Encoding", "gzip, deflate"),
+    ("Connection", "keep-alive"),
+    ("User-Agent", f"python-httpx/{httpx.__version__}"),
+)
 
 
 # ------------------------------------------------------------------------------------------ error policy
@@ -275,8 +282,16 @@ class HttpClient:
         self._closed = False
         self._next = 0
         self._owns_clients = http_client is None
+        self._pools = pools
+        #: Owned pools as (client, its transport); built on first use (see :meth:`_owned_pools`).
+        self._owned: tuple[tuple[httpx.AsyncClient, httpx.AsyncBaseTransport], ...] = ()
+        self._clients: tuple[httpx.AsyncClient, ...] = ()
+        self._transport = transport
+        self._verify = verify
+        self._limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         if http_client is not None:
-            self._clients: tuple[httpx.AsyncClient, ...] = (http_client,)
+            self._clients = (http_client,)
+            self._request_headers = self._headers
         else:
             if verify is False:
                 warnings.warn(
@@ -285,24 +300,14 @@ class HttpClient:
                     InsecureTransportWarning,
                     stacklevel=2,
                 )
-            if transport is None and isinstance(verify, bool):
-                verify = _shared_ssl_context(verify)
-            limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-            self._clients = tuple(
-                httpx.AsyncClient(
-                    transport=transport if transport is not None else _default_transport(verify, limits),
-                    verify=verify,
-                    limits=limits,
-                    timeout=self._timeout,
-                    follow_redirects=False,
-                )
-                for _ in range(pools)
-            )
+            # What httpx.AsyncClient.build_request would merge in (its default headers), then ours.
+            self._request_headers = httpx.Headers(_HTTPX_DEFAULT_HEADERS)
+            self._request_headers.update(self._headers)
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(provider={self.provider!r}, "
-            f"base_url={redact_url(self._base_url, self._secrets)!r}, pools={len(self._clients)}, "
+            f"base_url={redact_url(self._base_url, self._secrets)!r}, pools={self._pools}, "
             f"shared_client={not self._owns_clients}, retry={self.retry!r})"
         )
 
@@ -333,7 +338,7 @@ class HttpClient:
         """Close the connection pools this client owns (a caller-supplied ``http_client`` stays open)."""
         self._closed = True
         if self._owns_clients:
-            for client in self._clients:
+            for client, _ in self._owned:
                 await client.aclose()
 
     async def __aenter__(self) -> Self:
@@ -449,7 +454,7 @@ class HttpClient:
         method = method.upper()
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
-        merged = httpx.Headers(self._headers)
+        merged = httpx.Headers(self._request_headers)
         if headers:
             merged.update(headers)
         resolved_timeout = self._timeout if timeout is None else httpx.Timeout(timeout)
@@ -480,13 +485,42 @@ class HttpClient:
             return url
         return self._base_url.rstrip("/") + "/" + url.lstrip("/")
 
-    def _pick_client(self) -> httpx.AsyncClient:
-        client = self._clients[self._next]
-        self._next = (self._next + 1) % len(self._clients)
-        return client
+    def _owned_pools(self) -> tuple[tuple[httpx.AsyncClient, httpx.AsyncBaseTransport], ...]:
+        """The owned pools, built on first use: constructing a driver loads no TLS context, opens nothing."""
+        if not self._owned:
+            verify = self._verify
+            if self._transport is None and isinstance(verify, bool):
+                verify = _shared_ssl_context(verify)
+            pools = []
+            for _ in range(self._pools):
+                transport = self._transport or _default_transport(verify, self._limits)
+                client = httpx.AsyncClient(transport=transport, timeout=self._timeout, follow_redirects=False)
+                pools.append((client, transport))
+            self._owned = tuple(pools)
+            self._clients = tuple(client for client, _ in self._owned)
+        return self._owned
 
-    def _build(self, client: httpx.AsyncClient, call: _Call) -> httpx.Request:
+    def _pick_client(self) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport | None]:
+        """The next pool round-robin: an owned (client, transport), or the caller's client and ``None``."""
+        if not self._owns_clients:
+            return self._clients[0], None
+        pools = self._owned or self._owned_pools()
+        client, transport = pools[self._next % len(pools)]
+        self._next = (self._next + 1) % len(pools)
+        return client, transport
+
+    def _build(self, client: httpx.AsyncClient, call: _Call, *, direct: bool) -> httpx.Request:
         try:
+            if direct:  # what client.build_request does for our own clients, without re-merging anything
+                return httpx.Request(
+                    call.method,
+                    call.url,
+                    params=call.params,
+                    headers=call.headers,
+                    content=call.body(),
+                    json=call.json,
+                    extensions={"timeout": call.timeout.as_dict()},
+                )
             return client.build_request(
                 call.method,
                 call.url,
@@ -503,9 +537,18 @@ class HttpClient:
             ) from None
 
     async def _attempt(
-        self, client: httpx.AsyncClient, request: httpx.Request, call: _Call, *, stream: bool
+        self,
+        client: httpx.AsyncClient,
+        transport: httpx.AsyncBaseTransport | None,
+        request: httpx.Request,
+        call: _Call,
+        *,
+        stream: bool,
     ) -> httpx.Response:
-        response = await client.send(request, auth=call.auth, stream=stream)
+        if transport is None:
+            response = await client.send(request, auth=call.auth, stream=stream)
+        else:
+            response = await _send_direct(transport, request, call.auth, stream=stream)
         if stream and response.status_code >= 400 and response.status_code not in call.ok:
             # The error policy needs the body; reading it can still fail like any transfer.
             try:
@@ -523,8 +566,8 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            client = self._pick_client()
-            request = self._build(client, call)
+            client, transport = self._pick_client()
+            request = self._build(client, call, direct=transport is not None)
             began = anyio.current_time()
             cause: httpx.RequestError | None = None
             response: httpx.Response | None = None
@@ -532,7 +575,7 @@ class HttpClient:
             error: TransportError | ProviderError
             # Cancellation (a BaseException) is deliberately not caught anywhere here: it propagates as is.
             try:
-                response = await self._attempt(client, request, call, stream=stream)
+                response = await self._attempt(client, transport, request, call, stream=stream)
             except httpx.RequestError as exc:
                 cause = exc
                 sent_request = _request_of(exc, request)
@@ -624,12 +667,10 @@ class HttpClient:
         logger.debug("%s", line)
 
 
-def _default_transport(
-    verify: bool | ssl.SSLContext, limits: httpx.Limits
-) -> httpx.AsyncBaseTransport | None:
+def _default_transport(verify: bool | ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
     """aiohttp on asyncio when ``asynccloud[aiohttp]`` is installed (httpx's own on trio); else httpx's."""
     if choose_backend() != "aiohttp":
-        return None  # httpx builds its own AsyncHTTPTransport from verify/limits
+        return httpx.AsyncHTTPTransport(verify=verify, limits=limits)
     return DispatchingTransport(
         httpx.AsyncHTTPTransport(verify=verify, limits=limits),
         AiohttpTransport(
@@ -648,6 +689,66 @@ def _shared_ssl_context(verify: bool) -> ssl.SSLContext:
     safe to share between connections, and sharing it also shares its TLS session cache.
     """
     return httpx.create_ssl_context(verify=verify)
+
+
+async def _send_direct(
+    transport: httpx.AsyncBaseTransport,
+    request: httpx.Request,
+    auth: httpx.Auth | UseClientDefault | None,
+    *,
+    stream: bool,
+) -> httpx.Response:
+    """``AsyncClient.send`` for a pool we own, straight to its transport.
+
+    An owned client has no cookies to keep, no event hooks, no redirects to follow, no mounts or proxies
+    and no auth of its own, so the client layer's per-request work (a cookie jar round-trip through
+    ``urllib`` objects, header and URL re-merging, ~40 % of a small request's CPU time) is skipped. What
+    it does that matters is kept: the auth flow (several legs, request/response bodies read when the
+    flow asks), credentials from the URL's userinfo, ``response.request``, errors attributed to the
+    request, the body read unless streaming, and the response closed on failure.
+    """
+    if not isinstance(auth, httpx.Auth):
+        url = request.url
+        auth = httpx.BasicAuth(url.username, url.password) if url.username or url.password else None
+    if auth is None:
+        response = await _transmit(transport, request)
+    else:
+        flow = auth.async_auth_flow(request)
+        try:
+            request = await flow.__anext__()
+            while True:
+                response = await _transmit(transport, request)
+                try:
+                    try:
+                        request = await flow.asend(response)
+                    except StopAsyncIteration:
+                        break
+                    await response.aread()  # an earlier leg of the flow (e.g. a 401 before re-auth)
+                except BaseException:
+                    await response.aclose()
+                    raise
+        finally:
+            await flow.aclose()
+    if not stream:
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+    return response
+
+
+async def _transmit(transport: httpx.AsyncBaseTransport, request: httpx.Request) -> httpx.Response:
+    try:
+        response = await transport.handle_async_request(request)
+    except httpx.RequestError as exc:
+        try:
+            exc.request  # noqa: B018  # raises RuntimeError when the transport did not attribute it
+        except RuntimeError:
+            exc.request = request
+        raise
+    response.request = request
+    return response
 
 
 def _request_of(exc: httpx.RequestError, fallback: httpx.Request) -> httpx.Request:

@@ -389,11 +389,10 @@ class S3Upload:
 
     def _data_headers(self, data: bytes, digests: _Digests) -> dict[str, str]:
         headers = {"Content-Length": str(len(data)), "Content-MD5": _b64(digests.md5)}
-        if len(data) > SLICE_SIZE:
-            # A streamed body is not hashed by the signer: sign the SHA-256 we have, or UNSIGNED-PAYLOAD
-            # (the signed Content-MD5 still binds the body to the signature).
-            sha = digests.checksum if self._checksum == "sha256" else None
-            headers["x-amz-content-sha256"] = sha.hex() if sha is not None else UNSIGNED_PAYLOAD
+        # The signed Content-MD5 binds the body to the signature (S3 checks the body against it), so the
+        # signer need not hash the body a second time: sign the SHA-256 we have, or UNSIGNED-PAYLOAD.
+        sha = digests.checksum if self._checksum == "sha256" else None
+        headers["x-amz-content-sha256"] = sha.hex() if sha is not None else UNSIGNED_PAYLOAD
         if self._checksum is not None and digests.checksum is not None:
             algorithm = _CHECKSUMS[self._checksum][0]
             headers["x-amz-sdk-checksum-algorithm"] = algorithm
