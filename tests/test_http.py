@@ -857,3 +857,67 @@ def test_redact_headers() -> None:
     hidden = {k: v for k, v in shown.items() if k not in {"content-type", "x-note"}}
     assert len(hidden) == 9
     assert set(hidden.values()) == {"***"}
+
+
+# ------------------------------------------------------------------------- owned pools: the direct path
+
+
+class ChallengeAuth(httpx.Auth):
+    """A two-leg flow: the first answer (401 with a nonce) is read, then the request is sent again."""
+
+    requires_response_body = True
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        response = yield request
+        self.bodies.append(response.content)
+        if response.status_code == 401:
+            request.headers["Authorization"] = f"Nonce {response.json()['nonce']}"
+            yield request
+
+
+async def test_direct_path_runs_multi_leg_auth_flows(mock: respx.MockRouter) -> None:
+    route = mock.get("/r").mock(
+        side_effect=lambda request: (
+            httpx.Response(200, text="in")
+            if request.headers.get("authorization") == "Nonce n1"
+            else httpx.Response(401, json={"nonce": "n1"})
+        )
+    )
+    auth = ChallengeAuth()
+    async with make_client(auth=auth) as hc:
+        response = await hc.request("GET", "/r")
+    assert response.text == "in"
+    assert route.call_count == 2
+    assert auth.bodies == [b'{"nonce":"n1"}']  # the first leg's body was read for the flow
+
+
+async def test_direct_path_sends_httpx_default_headers_and_url_credentials(mock: respx.MockRouter) -> None:
+    route = mock.get("https://api.example.test/r").mock(return_value=httpx.Response(200))
+    async with make_client(headers={"User-Agent": "asynccloud-test"}) as hc:
+        await hc.request("GET", "https://ana:pw@api.example.test/r")
+    sent = route.calls.last.request
+    assert sent.headers["authorization"] == httpx.BasicAuth("ana", "pw")._auth_header
+    assert sent.headers["user-agent"] == "asynccloud-test"
+    assert sent.headers["accept"] == "*/*"
+    assert sent.headers["accept-encoding"] == "gzip, deflate"
+
+
+async def test_direct_path_attributes_transport_errors_to_the_request(mock: respx.MockRouter) -> None:
+    mock.get("/r").mock(side_effect=httpx.ConnectError("refused"))
+    async with make_client(retry=RetryPolicy(max_attempts=1)) as hc:
+        with pytest.raises(TransportError, match="refused") as info:
+            await hc.request("GET", "/r")
+    cause = info.value.__cause__
+    assert isinstance(cause, httpx.ConnectError)
+    assert str(cause.request.url) == f"{BASE}/r"
+
+
+async def test_constructing_a_client_builds_no_pool() -> None:
+    hc = make_client(pools=3)
+    assert hc._clients == ()
+    async with hc:
+        pass  # closing a client that never sent anything is fine
+    assert hc.is_closed
