@@ -59,6 +59,7 @@ __all__ = [
 T = TypeVar("T")
 C = TypeVar("C")
 
+_NO_ITEM: Any = object()  # what next() returns when the page in hand is used up
 _cursor_repr = reprlib.Repr()
 _cursor_repr.maxstring = 60
 _cursor_repr.maxother = 60
@@ -166,6 +167,15 @@ class Paginator(AsyncIterator[T], Generic[T]):
     async def __anext__(self) -> T:
         if self._running:
             raise RuntimeError("anext(): this paginator is already being iterated by another task")
+        if self._limit is None and not self._done:
+            # The common case, once per item: the next item of the page in hand, with nothing to await.
+            try:
+                item = next(self._items, _NO_ITEM)
+            except BaseException:
+                self._finish()  # a page's items may come from a generator: end for good, as below
+                raise
+            if item is not _NO_ITEM:
+                return item
         self._running = True
         try:
             return await self._advance()

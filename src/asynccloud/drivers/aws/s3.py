@@ -248,7 +248,7 @@ class S3StorageDriver(HttpDriverBase, StorageDriverBase):
 
     # --- listing -----------------------------------------------------------------------------------
 
-    async def iterate_container_objects(
+    def iterate_container_objects(
         self, container: Container, *, prefix: str | None = None
     ) -> AsyncIterator[Object]:
         """The objects of a bucket in key order (ListObjectsV2, following continuation tokens).
@@ -273,8 +273,8 @@ class S3StorageDriver(HttpDriverBase, StorageDriverBase):
             page = parse_list_objects_v2(response.content, self.provider)
             return listed_objects(self, name, page.objects), page.next_token
 
-        async for obj in token_pages(fetch, provider=self.provider):
-            yield obj
+        # The paginator itself is the iterator (no generator around it: one frame less per object).
+        return token_pages(fetch, provider=self.provider)
 
     async def get_object(self, container_name: str, object_name: str) -> Object:
         """One object's metadata (HEAD): size, ETag, content type, ``meta_data``, last-modified time."""
