@@ -73,9 +73,36 @@ async def test_first_error_is_raised_as_itself_and_others_are_cancelled() -> Non
         return number
 
     with pytest.raises(ServerError, match="part 3 failed"):
-        await upload_parts(source.parts(), upload, max_concurrency=5)
-    assert cancelled >= 1
+        await upload_parts(source.parts(), upload, max_concurrency=5, settle=0.05)
+    assert cancelled >= 1  # parts still running after the settle time are cancelled
     assert source.read < 100  # stopped reading once a part failed
+    assert source.closed
+
+
+async def test_parts_in_flight_finish_before_the_failure_is_raised() -> None:
+    # A part cancelled mid-request may still land on the server after the caller's clean-up ran; letting
+    # the parts in flight finish tells the caller exactly what landed.
+    source = Source(100)
+    started: list[int] = []
+    finished: list[int] = []
+    all_in_flight = anyio.Event()
+
+    async def upload(number: int, data: bytes) -> int:
+        started.append(number)
+        if len(started) == 4:
+            all_in_flight.set()
+        if number == 2:
+            await all_in_flight.wait()
+            raise ServerError("part 2 failed", provider="test", status=500)
+        await anyio.sleep(0.05)
+        finished.append(number)
+        return number
+
+    with pytest.raises(ServerError, match="part 2 failed"):
+        await upload_parts(source.parts(), upload, max_concurrency=4)
+    assert sorted(started) == [1, 2, 3, 4]  # nothing started after the failure
+    assert sorted(finished) == [1, 3, 4]  # what was in flight finished
+    assert source.read <= 5
     assert source.closed
 
 

@@ -21,6 +21,9 @@ __all__ = ["FirstPart", "first_part", "upload_parts"]
 
 R = TypeVar("R")
 
+#: After a part failed, how long the parts in flight may take to finish before they are cancelled (s).
+SETTLE_TIMEOUT = 2.0
+
 
 @dataclass
 class FirstPart:
@@ -65,18 +68,23 @@ async def upload_parts(
     *,
     max_concurrency: int,
     first_number: int = 1,
+    settle: float = SETTLE_TIMEOUT,
 ) -> list[R]:
     """Upload each part of a stream with ``upload_part(number, data)``, up to ``max_concurrency`` at once.
 
     A part is read from ``parts`` only once a slot is free, so at most ``max_concurrency`` parts are held
-    in memory whatever the stream's length. The first failure cancels the parts in flight and is raised as
-    itself (not wrapped in an exception group); the caller aborts the upload on the provider's side.
+    in memory whatever the stream's length. The first failure stops reading; the parts already in flight
+    get up to ``settle`` seconds to finish (so that the caller's clean-up knows what landed: a request
+    cancelled mid-flight may still be carried out by the server after the clean-up ran), then whatever is
+    left is cancelled, and the first failure is raised as itself (not wrapped in an exception group). The
+    caller aborts the upload on the provider's side. Cancellation from outside stops everything at once.
 
     Args:
         parts: The data, already cut into parts (e.g. ``iter_source(source, part_size)``).
         upload_part: Uploads one part; its result (ETag, segment record, ...) is collected.
         max_concurrency: Parts in flight at most.
         first_number: The number given to the first part (S3 and Swift count from 1).
+        settle: Longest wait, after a failure, for the parts in flight to finish before they are cancelled.
 
     Returns:
         The results of ``upload_part``, in part order.
@@ -84,11 +92,14 @@ async def upload_parts(
     if max_concurrency < 1:
         raise ConfigurationError(f"max_concurrency must be >= 1, got {max_concurrency}")
     results: dict[int, R] = {}
+    errors: list[Exception] = []
     limiter = anyio.Semaphore(max_concurrency)
 
     async def run(number: int, data: bytes) -> None:
         try:
             results[number] = await upload_part(number, data)
+        except Exception as exc:  # kept, and raised once the parts in flight settled
+            errors.append(exc)
         finally:
             limiter.release()
 
@@ -96,9 +107,9 @@ async def upload_parts(
     try:
         async with anyio.create_task_group() as tg:
             number = first_number
-            while True:
+            while not errors:
                 await limiter.acquire()
-                data = await anext(iterator, None)
+                data = None if errors else await anext(iterator, None)
                 if data is None:
                     limiter.release()
                     break
@@ -107,10 +118,17 @@ async def upload_parts(
                 # part is read, one part more than the bound.
                 del data
                 number += 1
+            if errors:
+                with anyio.move_on_after(settle):
+                    for _ in range(max_concurrency):  # every slot free: nothing in flight any more
+                        await limiter.acquire()
+                tg.cancel_scope.cancel()
     except BaseExceptionGroup as group:
         raise _first_error(group) from None
     finally:
         await _aclose(iterator)
+    if errors:
+        raise errors[0]
     return [results[n] for n in sorted(results)]
 
 
