@@ -97,6 +97,13 @@ def s3_proxy(moto_upstream: dict[str, str], tally: Tally) -> Iterator[FaultProxy
 
 
 @pytest.fixture
+def ec2_proxy(moto_upstream: dict[str, str], tally: Tally) -> Iterator[FaultProxy]:
+    with FaultProxy(moto_upstream["endpoint"], stall_limit=5, slow_delay=0.8) as proxy:
+        yield proxy
+    tally.absorb(proxy, "ec2")
+
+
+@pytest.fixture
 def swift_proxy(swift_upstream: dict[str, str], tally: Tally) -> Iterator[FaultProxy]:
     with FaultProxy(swift_upstream["endpoint"], stall_limit=5, slow_delay=0.8) as proxy:
         yield proxy

@@ -19,7 +19,9 @@ Fault kinds (:data:`KINDS`):
 * ``malformed``: the upstream body replaced by broken XML or JSON (same status).
 
 It counts faults injected per kind (:attr:`injected`), requests that reached upstream (:attr:`forwarded`,
-``(method, path?query)``) and client connections (:attr:`active_connections`, :attr:`connections_opened`).
+``(method, path?query)``, with the start of each body in :attr:`forwarded_bodies`) and client connections
+(:attr:`active_connections`, :attr:`connections_opened`). Schedules may match the body too (the EC2 Query
+API sends every call as ``POST /`` with ``Action=...`` in the form body).
 Responses are buffered (tests move megabytes, not gigabytes); upstream connections are one per request.
 """
 
@@ -61,11 +63,14 @@ class _Rule:
     kind: str
     method: str | None
     path: re.Pattern[str] | None
+    body: re.Pattern[bytes] | None
     remaining: int
 
-    def matches(self, method: str, target: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path is None or self.path.search(target) is not None
+    def matches(self, method: str, target: str, body: bytes) -> bool:
+        return (
+            (self.method is None or self.method == method)
+            and (self.path is None or self.path.search(target) is not None)
+            and (self.body is None or self.body.search(body) is not None)
         )
 
 
@@ -110,6 +115,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self.injected: collections.Counter[str] = collections.Counter()
         self.forwarded: list[tuple[str, str]] = []
+        self.forwarded_bodies: list[bytes] = []  # the first 4 KiB of each forwarded request's body
         self.requests = 0
         self.bytes_out = 0
         self.active_connections = 0
@@ -131,13 +137,25 @@ class FaultProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def schedule(
-        self, kind: str, *, method: str | None = None, path: str | None = None, count: int = 1
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        body: str | None = None,
+        count: int = 1,
     ) -> None:
-        """Inject ``kind`` into the next ``count`` requests matching ``method`` and the ``path`` regex."""
+        """Inject ``kind`` into the next ``count`` requests matching ``method``, ``path`` and ``body``.
+
+        ``path`` is a regex searched in ``path?query``; ``body`` a regex searched in the request body
+        (e.g. ``r"Action=RunInstances"`` for the EC2 Query API, whose calls all ``POST /``).
+        """
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
+        compiled_path = re.compile(path) if path else None
+        compiled_body = re.compile(body.encode()) if body else None
         with self._lock:
-            self._rules.append(_Rule(kind, method, re.compile(path) if path else None, count))
+            self._rules.append(_Rule(kind, method, compiled_path, compiled_body, count))
 
     def clear(self) -> None:
         """Drop the remaining schedule and stop random faults."""
@@ -154,14 +172,20 @@ class FaultProxy:
         with self._lock:
             self.injected.clear()
             self.forwarded.clear()
+            self.forwarded_bodies.clear()
             self.requests = 0
             self.bytes_out = 0
 
-    def forwarded_count(self, method: str, path: str) -> int:
-        """How many requests with ``method`` whose ``path?query`` matches ``path`` reached upstream."""
+    def forwarded_count(self, method: str, path: str, body: str | None = None) -> int:
+        """How many requests with ``method`` matching ``path`` (and ``body``, if given) reached upstream."""
         pattern = re.compile(path)
+        body_pattern = re.compile(body.encode()) if body else None
         with self._lock:
-            return sum(1 for m, t in self.forwarded if m == method and pattern.search(t))
+            return sum(
+                1
+                for (m, t), b in zip(self.forwarded, self.forwarded_bodies, strict=True)
+                if m == method and pattern.search(t) and (body_pattern is None or body_pattern.search(b))
+            )
 
     def duplicates(self, method: str = "POST") -> dict[str, int]:
         """Requests with ``method`` that reached upstream more than once (target -> count)."""
@@ -234,11 +258,11 @@ class FaultProxy:
             if late:
                 await asyncio.gather(*late, return_exceptions=True)
 
-    def _pick(self, method: str, target: str) -> str | None:
+    def _pick(self, method: str, target: str, body: bytes) -> str | None:
         with self._lock:
             self.requests += 1
             for rule in self._rules:
-                if rule.remaining > 0 and rule.matches(method, target):
+                if rule.remaining > 0 and rule.matches(method, target, body):
                     rule.remaining -= 1
                     self._rules = [r for r in self._rules if r.remaining > 0]
                     return rule.kind
@@ -289,7 +313,7 @@ class FaultProxy:
             body = await reader.readexactly(int(lower.get("content-length", "0") or 0))
         if lower.get("expect", "").lower() == "100-continue":
             pass  # httpx never sends it
-        kind = self._pick(method, target)
+        kind = self._pick(method, target, body)
         if kind in ANSWERED:
             assert kind is not None
             self._count(kind)
@@ -302,6 +326,7 @@ class FaultProxy:
         status_line, out_headers, out_body = await self._forward(method, target, headers, body)
         with self._lock:
             self.forwarded.append((method, target))
+            self.forwarded_bodies.append(body[:4096])
         no_body = method == "HEAD" or status_line.split(" ")[1] in ("204", "304")
         if kind in BODY_FAULTS and len(out_body) < 2:
             kind = "reset_after"  # nothing to cut in half: the closest fault is a reset
