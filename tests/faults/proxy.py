@@ -116,6 +116,8 @@ class FaultProxy:
         self.injected: collections.Counter[str] = collections.Counter()
         self.forwarded: list[tuple[str, str]] = []
         self.forwarded_bodies: list[bytes] = []  # the first 4 KiB of each forwarded request's body
+        #: Whether to log forwarded requests (off for long runs that measure the client's memory).
+        self.record = True
         self.requests = 0
         self.bytes_out = 0
         self.active_connections = 0
@@ -324,9 +326,10 @@ class FaultProxy:
             _reset(writer)
             return False
         status_line, out_headers, out_body = await self._forward(method, target, headers, body)
-        with self._lock:
-            self.forwarded.append((method, target))
-            self.forwarded_bodies.append(body[:4096])
+        if self.record:
+            with self._lock:
+                self.forwarded.append((method, target))
+                self.forwarded_bodies.append(body[:4096])
         no_body = method == "HEAD" or status_line.split(" ")[1] in ("204", "304")
         if kind in BODY_FAULTS and len(out_body) < 2:
             kind = "reset_after"  # nothing to cut in half: the closest fault is a reset

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.integration, pytest.mark.timeout(30
 MIB = 1 << 20
 DATA = os.urandom(64 * 1024 + 7)
 # The hygiene run: requests, share of them faulted, concurrency.
-HYGIENE_REQUESTS = 1000
+HYGIENE_REQUESTS = 10_000
 HYGIENE_RATE = 0.10
 OBJECT_PATH = r"^/[^/?]+/[^?]+$"  # /bucket/key without a query: object PUT/GET/HEAD/DELETE
 
@@ -193,25 +193,31 @@ async def test_no_leaked_connection_and_flat_memory(
         obj = await container.upload_object_via_stream(small, "small")
         s3_proxy.rate, s3_proxy.kinds = HYGIENE_RATE, kinds
         s3_proxy.only = re.compile(OBJECT_PATH)
+        s3_proxy.record = False  # the proxy shares this process: its request log is not the client's memory
         outcomes: dict[str, int] = {}
-        limiter = anyio.Semaphore(16)
 
         async def one(i: int) -> None:
-            async with limiter:
-                try:
-                    if i % 2:
-                        await s3.get_object(container.name, "small")
-                    else:
-                        assert await read_all(s3, obj) == small
-                except (IntegrityError, TransportError, ProviderError) as exc:
-                    outcomes[type(exc).__name__] = outcomes.get(type(exc).__name__, 0) + 1
+            try:
+                if i % 2:
+                    await s3.get_object(container.name, "small")
                 else:
-                    outcomes["ok"] = outcomes.get("ok", 0) + 1
+                    assert await read_all(s3, obj) == small
+            except (IntegrityError, TransportError, ProviderError) as exc:
+                outcomes[type(exc).__name__] = outcomes.get(type(exc).__name__, 0) + 1
+            else:
+                outcomes["ok"] = outcomes.get("ok", 0) + 1
 
         async def batch(n: int) -> None:
+            # 16 workers (not n tasks at once: the event loop's task registry would grow to n entries).
+            todo = iter(range(n))
+
+            async def worker() -> None:
+                for i in todo:
+                    await one(i)
+
             async with anyio.create_task_group() as tg:
-                for i in range(n):
-                    tg.start_soon(one, i)
+                for _ in range(16):
+                    tg.start_soon(worker)
 
         tracemalloc.start()
         try:
