@@ -27,6 +27,7 @@ import httpx
 
 from ._aiohttp_transport import AiohttpTransport, DispatchingTransport, choose_backend
 from ._redact import REDACTED, redact_headers, redact_text, redact_url, url_secret_values
+from ._response_scope import note_response
 from ._retry import RetryPolicy, parse_retry_after
 from .errors import (
     AuthenticationError,
@@ -589,6 +590,7 @@ class HttpClient:
                 outcome = f"{status} {response.reason_phrase}".rstrip()
                 if status < 400 or status in call.ok:
                     self._log(sent_request, response, outcome, began, attempt, "")
+                    note_response()  # what the caller now reads is the provider's (drivers/_unreadable.py)
                     return response
                 error = self._provider_error(response, str(sent_request.url))
                 retry_after = self.error_policy.retry_after(response)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import httpx
 
 from asynccloud._http import ErrorPolicy, HttpClient
+from asynccloud.drivers._unreadable import wrap_unreadable_verbs
 from asynccloud.drivers.base import BaseDriver
 
 if TYPE_CHECKING:
@@ -49,9 +50,18 @@ class HttpOptions(TypedDict, total=False):
 
 
 class HttpDriverBase(BaseDriver):
-    """Owns the :class:`HttpClient` instances a driver opens, and closes them in ``aclose()``."""
+    """Owns the :class:`HttpClient` instances a driver opens, and closes them in ``aclose()``.
+
+    Every subclass's public verbs are wrapped (after the argument guards of its kind) so that an answer the
+    driver cannot read raises ``ProviderError(code="MalformedResponse")``, not a bare ``KeyError`` or
+    ``TypeError`` (:mod:`asynccloud.drivers._unreadable`).
+    """
 
     _clients: list[HttpClient]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        wrap_unreadable_verbs(cls)
 
     def _open_http(
         self,

@@ -198,12 +198,12 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
             links = body.get("links") or {}
             return list(body.get(key) or []), links.get("next") if isinstance(links, dict) else None
 
-        async for raw in link_pages(fetch, await self._url(path), provider=self.provider):
-            yield raw
+        # A paginator, not a generator around one: abandoned by a failing consumer, it needs no finalizing.
+        return link_pages(fetch, await self._url(path), provider=self.provider)
 
     async def iterate_zones(self) -> AsyncIterator[Zone]:
         """Every zone of the project (follows ``links.next`` to the end)."""
-        async for raw in self._pages("/zones", "zones"):
+        async for raw in await self._pages("/zones", "zones"):
             yield self._zone(raw)
 
     async def get_zone(self, zone_id: str) -> Zone:
@@ -307,7 +307,7 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
     async def iterate_records(self, zone: Zone) -> AsyncIterator[Record]:
         """Every recordset of a zone as a record (follows ``links.next`` to the end)."""
         zone_name = str(zone.extra.get("name") or _absolute(zone.domain))
-        async for raw in self._pages(f"/zones/{zone.id}/recordsets", "recordsets"):
+        async for raw in await self._pages(f"/zones/{zone.id}/recordsets", "recordsets"):
             record = self._record(raw, zone_name)
             if record is not None:
                 yield record

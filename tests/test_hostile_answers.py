@@ -1,0 +1,245 @@
+"""Hostile or broken successful answers to the JSON drivers → ``ProviderError``, never a bare exception.
+
+Every read verb of the OpenStack and Rackspace drivers is given 200 answers that a server (or something in
+between) could send: invalid JSON, the wrong JSON type at the top or one level down, ``null`` where an
+object belongs, missing keys, strings where numbers belong, nesting deeper than the decoder allows, huge
+numbers. The verb must either return a well-typed result (some shapes are legitimately empty) or raise a
+:class:`~asynccloud.errors.ProviderError`; it must not hang, and it must not send more requests than the
+one it was answered on (plus the identity call). The same holds for the identity answer itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from asynccloud import RetryPolicy
+from asynccloud.drivers.openstack import OpenStackNodeDriver, SwiftStorageDriver
+from asynccloud.drivers.openstack.designate import DesignateDNSDriver
+from asynccloud.drivers.openstack.octavia import OctaviaLoadBalancerDriver
+from asynccloud.drivers.rackspace.dns import RackspaceDNSDriver
+from asynccloud.drivers.rackspace.loadbalancer import RackspaceLoadBalancerDriver
+from asynccloud.errors import ProviderError
+from asynccloud.models import Container, LoadBalancer, Zone
+from tests.drivers.openstack._support import KEYSTONE, PASSWORD, V3_TOKENS, load, load_rackspace
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+pytestmark = pytest.mark.anyio
+
+ONCE = RetryPolicy(max_attempts=1)
+RACKSPACE_TOKENS = "https://identity.api.rackspacecloud.com/v2.0/tokens"
+API_KEY = "0123456789abcdef0123456789abcdef"
+
+#: The collection and object keys the drivers look for.
+KEYS = (
+    "servers", "flavors", "images", "zones", "recordsets", "loadbalancers", "loadBalancers", "domains",
+    "records", "keypairs", "availabilityZoneInfo", "server", "loadbalancer", "loadBalancer", "nodes",
+    "protocols", "links",
+)  # fmt: skip
+#: Raw bodies served with status 200 and Content-Type application/json.
+HOSTILE: dict[str, bytes] = {
+    "not json": b"<html>502 Bad Gateway</html>",
+    "truncated json": b'{"servers": [{"id": "a", "name": ',
+    "empty": b"",
+    "null": b"null",
+    "list at top": b"[]",
+    "string at top": b'"hello"',
+    "number at top": b"12345",
+    "empty object": b"{}",
+    "null values": json.dumps(dict.fromkeys(KEYS)).encode(),
+    "lists of scalars": json.dumps({k: [1, "x", None] for k in KEYS}).encode(),
+    "strings for objects": json.dumps(dict.fromkeys(KEYS, "x")).encode(),
+    "deep nesting": b"[" * 100_000 + b"]" * 100_000,
+    "huge number": b'{"servers": [{"id": 1' + b"0" * 5000 + b"}]}",
+    "infinite float": b'{"flavors": [{"id": "f", "ram": 1e999, "vcpus": -1e999, "disk": 1e400}]}',
+    "objects without ids": json.dumps({k: [{"name": 5, "status": [], "created": {}}] for k in KEYS}).encode(),
+}
+
+
+@dataclass(frozen=True)
+class Verb:
+    name: str
+    base: str  # every request under this URL gets the hostile answer
+    make: Callable[[respx.MockRouter], Any]  # builds the driver (and mocks its identity service)
+    call: Callable[[Any], Awaitable[object]]
+
+
+async def drain(iterator: AsyncIterator[Any]) -> list[Any]:
+    return [item async for item in iterator]
+
+
+def _keystone(mock: respx.MockRouter, catalog: str = "keystone_v3_token_compute.json") -> None:
+    mock.post(V3_TOKENS).respond(201, headers={"X-Subject-Token": "tok"}, json=load(catalog))
+
+
+def _rackspace(mock: respx.MockRouter) -> None:
+    mock.post(RACKSPACE_TOKENS).respond(200, json=load_rackspace("identity_v2_access.json"))
+
+
+def nova(mock: respx.MockRouter) -> OpenStackNodeDriver:
+    _keystone(mock)
+    return OpenStackNodeDriver(
+        "demo", PASSWORD, auth_url=KEYSTONE, project_name="demo", region="RegionOne", retry=ONCE
+    )
+
+
+def designate(mock: respx.MockRouter) -> DesignateDNSDriver:
+    _keystone(mock, "keystone_v3_token.json")
+    return DesignateDNSDriver(
+        "demo", PASSWORD, auth_url=KEYSTONE, tenant_name="demo", retry=ONCE,
+        endpoint="https://designate.example.com:9001/", wait_interval=0.001,
+    )  # fmt: skip
+
+
+def octavia(mock: respx.MockRouter) -> OctaviaLoadBalancerDriver:
+    _keystone(mock, "keystone_v3_token.json")
+    return OctaviaLoadBalancerDriver(
+        "demo", PASSWORD, auth_url=KEYSTONE, tenant_name="demo", retry=ONCE,
+        endpoint="https://octavia.example.com:9876", vip_subnet_id="s", wait_interval=0.001,
+    )  # fmt: skip
+
+
+def swift(mock: respx.MockRouter) -> SwiftStorageDriver:
+    _keystone(mock, "keystone_v3_token.json")
+    return SwiftStorageDriver(
+        "demo", PASSWORD, auth_url=KEYSTONE, tenant_name="demo", region="RegionOne", retry=ONCE
+    )
+
+
+def rackspace_dns(mock: respx.MockRouter) -> RackspaceDNSDriver:
+    _rackspace(mock)
+    return RackspaceDNSDriver("demoauthor", API_KEY, job_interval=0.001, retry=ONCE)
+
+
+def rackspace_lb(mock: respx.MockRouter) -> RackspaceLoadBalancerDriver:
+    _rackspace(mock)
+    return RackspaceLoadBalancerDriver("demoauthor", API_KEY, region="ord", wait_interval=0.001, retry=ONCE)
+
+
+NOVA = "https://nova.example.com:8774/v2.1"
+GLANCE = "https://glance.example.com:9292"
+DES = "https://designate.example.com:9001/v2"
+OCT = "https://octavia.example.com:9876/v2"
+SWIFT = "https://swift.example.com/v1/"
+RDNS = "https://dns.api.rackspacecloud.com/v1.0/1100111"
+RLB = "https://ord.loadbalancers.api.rackspacecloud.com/v1.0/1100111/loadbalancers"
+
+ZONE = Zone(id="z1", domain="example.com.")
+BALANCER = LoadBalancer(id="22", name="w", port=80)
+VERBS = [
+    Verb("nova.list_nodes", NOVA, nova, lambda d: d.list_nodes()),
+    Verb("nova.get_node", NOVA, nova, lambda d: d.get_node("n1")),
+    Verb("nova.list_sizes", NOVA, nova, lambda d: d.list_sizes()),
+    Verb("nova.list_locations", NOVA, nova, lambda d: d.list_locations()),
+    Verb("nova.list_key_pairs", NOVA, nova, lambda d: d.list_key_pairs()),
+    Verb("nova.get_key_pair", NOVA, nova, lambda d: d.get_key_pair("k")),
+    Verb("glance.list_images", GLANCE, nova, lambda d: d.list_images()),
+    Verb("glance.get_image", GLANCE, nova, lambda d: d.get_image("i1")),
+    Verb("designate.list_zones", DES, designate, lambda d: d.list_zones()),
+    Verb("designate.get_zone", DES, designate, lambda d: d.get_zone("z1")),
+    Verb("designate.list_records", DES, designate, lambda d: drain(d.iterate_records(ZONE))),
+    Verb("octavia.list_balancers", OCT, octavia, lambda d: d.list_balancers()),
+    Verb("octavia.get_balancer", OCT, octavia, lambda d: d.get_balancer("b1")),
+    Verb("swift.list_containers", SWIFT, swift, lambda d: d.list_containers()),
+    Verb("swift.list_objects", SWIFT, swift, lambda d: d.list_container_objects(Container(name="box"))),
+    Verb("rackspace_dns.list_zones", RDNS, rackspace_dns, lambda d: d.list_zones()),
+    Verb("rackspace_dns.get_zone", RDNS, rackspace_dns, lambda d: d.get_zone("12")),
+    Verb("rackspace_lb.list_balancers", RLB, rackspace_lb, lambda d: d.list_balancers()),
+    Verb("rackspace_lb.get_balancer", RLB, rackspace_lb, lambda d: d.get_balancer("22")),
+    Verb("rackspace_lb.list_members", RLB, rackspace_lb, lambda d: d.balancer_list_members(BALANCER)),
+    Verb("rackspace_lb.list_protocols", RLB, rackspace_lb, lambda d: d.list_protocols()),
+]  # fmt: skip
+
+
+async def answer(verb: Verb, body: bytes) -> tuple[object, int]:
+    """Run ``verb`` with ``body`` as every answer of its service; its outcome and the requests it sent."""
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        route = mock.route(url__startswith=verb.base).respond(
+            200, content=body, headers={"Content-Type": "application/json"}
+        )
+        async with verb.make(mock) as driver:
+            try:
+                outcome: object = await verb.call(driver)
+            except ProviderError as exc:
+                outcome = exc
+        return outcome, route.call_count
+
+
+@pytest.mark.parametrize("body", list(HOSTILE.values()), ids=list(HOSTILE))
+@pytest.mark.parametrize("verb", VERBS, ids=[v.name for v in VERBS])
+async def test_hostile_answers_are_provider_errors(verb: Verb, body: bytes) -> None:
+    outcome, calls = await answer(verb, body)
+    assert isinstance(outcome, ProviderError | list | tuple) or hasattr(outcome, "model_dump"), outcome
+    assert calls <= 2  # the answer, and at most one follow-up (e.g. a page link it could still read)
+    if isinstance(outcome, ProviderError):
+        assert outcome.provider  # names who sent it
+        assert PASSWORD not in str(outcome)
+        assert "tok" not in str(outcome).replace("token", "")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+#: Top-level shapes near the real ones: the collection keys the drivers look for, holding anything.
+SHAPED = st.dictionaries(
+    st.sampled_from([*KEYS, "next", "id", "name", "status"]),
+    JSON,
+    max_size=4,
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=st.one_of(JSON, SHAPED), index=st.integers(0, len(VERBS) - 1))
+async def test_arbitrary_json_answers(document: Any, index: int) -> None:
+    verb = VERBS[index]
+    outcome, calls = await answer(verb, json.dumps(document).encode())
+    assert isinstance(outcome, ProviderError | list | tuple) or hasattr(outcome, "model_dump"), outcome
+    assert calls <= 2
+
+
+@pytest.mark.parametrize("body", list(HOSTILE.values()), ids=list(HOSTILE))
+async def test_hostile_identity_answers_are_provider_errors(body: bytes) -> None:
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        tokens = mock.post(V3_TOKENS).respond(201, content=body, headers={"X-Subject-Token": "tok"})
+        async with OpenStackNodeDriver(
+            "demo", PASSWORD, auth_url=KEYSTONE, project_name="demo", region="RegionOne", retry=ONCE
+        ) as driver:
+            with pytest.raises(ProviderError):
+                await driver.list_nodes()
+        assert tokens.call_count == 1
+
+
+async def test_a_bug_before_any_answer_is_not_blamed_on_the_provider() -> None:
+    # Without a response in scope, a TypeError stays a TypeError (not a misleading ProviderError).
+    class Broken(OpenStackNodeDriver):
+        async def list_locations(self) -> list[Any]:
+            raise TypeError("a bug in the driver")
+
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        _keystone(mock)
+        async with Broken("demo", PASSWORD, auth_url=KEYSTONE, project_name="demo", region="RegionOne") as d:
+            with pytest.raises(TypeError, match="a bug in the driver"):
+                await d.list_locations()
+
+
+async def test_an_unreadable_answer_names_the_verb_and_keeps_the_cause() -> None:
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        _keystone(mock)
+        mock.get(f"{NOVA}/servers/n1").respond(200, json={"server": {"name": "no id"}})
+        async with nova(mock) as driver:
+            with pytest.raises(ProviderError, match="get_node") as info:
+                await driver.get_node("n1")
+    assert info.value.code == "MalformedResponse"
+    assert info.value.__cause__ is not None
