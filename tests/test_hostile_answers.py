@@ -243,3 +243,28 @@ async def test_an_unreadable_answer_names_the_verb_and_keeps_the_cause() -> None
                 await driver.get_node("n1")
     assert info.value.code == "MalformedResponse"
     assert info.value.__cause__ is not None
+
+
+@pytest.mark.parametrize(
+    "entry", [None, 5, "name", [], {}, {"name": 5}, {"bytes": 3}], ids=lambda e: json.dumps(e)
+)
+async def test_a_swift_listing_entry_without_a_name_is_an_error_not_a_gap(entry: object) -> None:
+    listing = [{"name": "a", "bytes": 1}, entry, {"name": "c", "bytes": 1}]
+    outcome, _ = await answer(
+        Verb("swift.list_objects", SWIFT, swift, lambda d: d.list_container_objects(Container(name="box"))),
+        json.dumps(listing).encode(),
+    )
+    assert isinstance(outcome, ProviderError)
+    assert outcome.code == "MalformedListing"
+    assert "entry 1" in str(outcome)
+
+
+async def test_swift_pseudo_directories_are_not_objects_and_not_errors() -> None:
+    listing = [{"name": "a", "bytes": 1, "hash": "h", "last_modified": "2026-01-01T00:00:00.000000"},
+               {"subdir": "photos/"}]  # fmt: skip
+    outcome, _ = await answer(
+        Verb("swift.list_objects", SWIFT, swift, lambda d: d.list_container_objects(Container(name="box"))),
+        json.dumps(listing).encode(),
+    )
+    assert isinstance(outcome, list)
+    assert [o.name for o in outcome] == ["a"]

@@ -250,7 +250,19 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
             data = None
         if not isinstance(data, list):
             raise ProviderError("listing is not a JSON list", provider=self.provider, code="MalformedListing")
-        return [e for e in data if isinstance(e, dict) and isinstance(e.get("name"), str)]
+        entries: list[dict[str, Any]] = []
+        for index, entry in enumerate(data):
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                entries.append(entry)
+            elif not (isinstance(entry, dict) and isinstance(entry.get("subdir"), str)):  # not a pseudo-dir
+                # Dropping it would hide an object (or a container) from the caller without a word.
+                raise ProviderError(
+                    f"listing entry {index} after {marker!r} is not an object with a name "
+                    f"({type(entry).__name__})",
+                    provider=self.provider,
+                    code="MalformedListing",
+                )
+        return entries
 
     def _container_from_listing(self, entry: Mapping[str, Any]) -> Container:
         extra = {"object_count": to_int(entry.get("count")), "bytes_used": to_int(entry.get("bytes"))}
