@@ -23,8 +23,11 @@ from typing import Any, Final
 
 from asynccloud.errors import ConfigurationError, InvalidNameError
 from asynccloud.models import (
+    Algorithm,
     Container,
     KeyPair,
+    LoadBalancer,
+    Member,
     Node,
     NodeImage,
     NodeLocation,
@@ -37,7 +40,7 @@ from asynccloud.models import (
     Zone,
 )
 
-__all__ = ["COMPUTE_CHECKS", "DNS_CHECKS", "STORAGE_CHECKS", "guard_verbs"]
+__all__ = ["COMPUTE_CHECKS", "DNS_CHECKS", "LB_CHECKS", "STORAGE_CHECKS", "guard_verbs"]
 
 Check = Callable[..., None]
 
@@ -448,6 +451,96 @@ COMPUTE_CHECKS: Final[Mapping[str, Check]] = {
     "list_volume_snapshots": _volume,
     "create_volume_snapshot": _volume,
     "destroy_volume_snapshot": _snapshot,
+}
+
+# ------------------------------------------------------------------------------------------ load balancers
+
+
+def _balancer(balancer: object, *_: object, **__: object) -> None:
+    expect(balancer, LoadBalancer, "balancer")
+
+
+def _balancer_id(balancer_id: object, **_: object) -> None:
+    _identifier(balancer_id, "balancer id")
+
+
+def _port(port: object, what: str) -> None:
+    _int(port, what, minimum=1, maximum=65535)
+
+
+def _member(member: object, what: str = "member") -> None:
+    expect(member, Member, what)
+    assert isinstance(member, Member)
+    if member.ip is not None:
+        try:
+            ipaddress.ip_address(member.ip)
+        except ValueError:
+            raise ConfigurationError(f"{what} ip must be an IP address, got {_short(member.ip)}") from None
+    if member.port is not None:
+        _port(member.port, f"{what} port")
+
+
+def _algorithm(algorithm: object) -> None:
+    if isinstance(algorithm, Algorithm):
+        return
+    if isinstance(algorithm, str) and algorithm in {a.value for a in Algorithm}:
+        return  # the enum's value is accepted where the enum is
+    known = ", ".join(a.value for a in Algorithm)
+    raise ConfigurationError(f"algorithm must be an Algorithm ({known}), got {_short(algorithm)}")
+
+
+def _create_balancer(
+    name: object, port: object, protocol: object, algorithm: object, members: object = (), **_: object
+) -> None:
+    _name(name, "balancer name")
+    _port(port, "port")
+    _identifier(protocol, "protocol")
+    _algorithm(algorithm)
+    if isinstance(members, str | bytes) or not isinstance(members, Iterable):
+        raise ConfigurationError(f"members must be a sequence of Member, got {type(members).__name__}")
+    for member in members:
+        _member(member, "each of members")
+
+
+def _update_balancer(
+    balancer: object,
+    *,
+    name: object = None,
+    port: object = None,
+    protocol: object = None,
+    algorithm: object = None,
+    **_: object,
+) -> None:
+    expect(balancer, LoadBalancer, "balancer")
+    if name is not None:
+        _name(name, "balancer name")
+    if port is not None:
+        _port(port, "port")
+    if protocol is not None:
+        _identifier(protocol, "protocol")
+    if algorithm is not None:
+        _algorithm(algorithm)
+
+
+def _balancer_member(balancer: object, member: object, **_: object) -> None:
+    expect(balancer, LoadBalancer, "balancer")
+    _member(member)
+
+
+def _balancer_node(balancer: object, node: object, **_: object) -> None:
+    expect(balancer, LoadBalancer, "balancer")
+    expect(node, Node, "node")
+
+
+LB_CHECKS: Final[Mapping[str, Check]] = {
+    "get_balancer": _balancer_id,
+    "create_balancer": _create_balancer,
+    "destroy_balancer": _balancer,
+    "update_balancer": _update_balancer,
+    "balancer_attach_member": _balancer_member,
+    "balancer_detach_member": _balancer_member,
+    "balancer_list_members": _balancer,
+    "balancer_attach_compute_node": _balancer_node,
 }
 
 # ------------------------------------------------------------------------------------------ wrapping

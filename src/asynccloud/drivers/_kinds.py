@@ -20,7 +20,7 @@ from asynccloud._capability import Capability
 from asynccloud._pagination import collect
 from asynccloud._polling import poll_until
 from asynccloud._streams import StreamHasher, hashed, write_stream_atomically
-from asynccloud.drivers._guards import COMPUTE_CHECKS, DNS_CHECKS, STORAGE_CHECKS, guard_verbs
+from asynccloud.drivers._guards import COMPUTE_CHECKS, DNS_CHECKS, LB_CHECKS, STORAGE_CHECKS, guard_verbs
 from asynccloud.drivers.base import BaseDriver
 from asynccloud.errors import (
     ConfigurationError,
@@ -603,6 +603,10 @@ guard_verbs(DNSDriverBase, DNS_CHECKS)
 class LoadBalancerDriverBase(BaseDriver, abc.ABC):
     """Shared load-balancer verbs; subclasses implement balancers and members."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_verbs(cls, LB_CHECKS)  # argument checks before any request (drivers/_guards.py)
+
     @abc.abstractmethod
     async def list_protocols(self) -> list[str]: ...
 
@@ -647,3 +651,6 @@ class LoadBalancerDriverBase(BaseDriver, abc.ABC):
         if not ips:
             raise ConfigurationError(f"node {node.name!r} ({node.id}) has no IP address to balance to")
         return await self.balancer_attach_member(balancer, Member(ip=ips[0], port=balancer.port))
+
+
+guard_verbs(LoadBalancerDriverBase, LB_CHECKS)
