@@ -10,13 +10,13 @@ outermost scope. The state is a :class:`contextvars.ContextVar`, so concurrent t
 from __future__ import annotations
 
 import contextlib
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["note_response", "response_scope"]
+__all__ = ["enter_scope", "exit_scope", "note_response", "response_scope"]
 
 _SCOPE: ContextVar[list[int] | None] = ContextVar("asynccloud_response_scope", default=None)
 
@@ -26,6 +26,20 @@ def note_response() -> None:
     box = _SCOPE.get()
     if box is not None:
         box[0] += 1
+
+
+def enter_scope() -> tuple[Token[list[int] | None] | None, list[int]]:
+    """Open a scope without a context manager: ``(token, box)``; a non-``None`` token goes to exit_scope."""
+    box = _SCOPE.get()
+    if box is not None:
+        return None, box
+    box = [0]
+    return _SCOPE.set(box), box
+
+
+def exit_scope(token: Token[list[int] | None]) -> None:
+    """Close a scope opened by :func:`enter_scope`."""
+    _SCOPE.reset(token)
 
 
 @contextlib.contextmanager

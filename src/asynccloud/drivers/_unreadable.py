@@ -21,7 +21,7 @@ import functools
 import inspect
 from typing import TYPE_CHECKING, Any, Final, Self
 
-from asynccloud._response_scope import response_scope
+from asynccloud._response_scope import enter_scope, exit_scope, response_scope
 from asynccloud.errors import AsyncCloudError, ProviderError
 
 if TYPE_CHECKING:
@@ -65,13 +65,17 @@ class _GuardedIterator:
         return self
 
     async def __anext__(self) -> Any:
-        with response_scope() as seen:
-            try:
-                return await self._inner.__anext__()
-            except UNREADABLE as exc:
-                if isinstance(exc, AsyncCloudError) or not seen[0]:
-                    raise
-                raise _error(self._driver, self._verb, exc) from exc
+        # Runs once per item of a listing: the scope is opened inline (no context manager) to keep it cheap.
+        token, seen = enter_scope()
+        try:
+            return await self._inner.__anext__()
+        except UNREADABLE as exc:
+            if isinstance(exc, AsyncCloudError) or not seen[0]:
+                raise
+            raise _error(self._driver, self._verb, exc) from exc
+        finally:
+            if token is not None:
+                exit_scope(token)
 
     async def aclose(self) -> None:
         close = getattr(self._inner, "aclose", None)
