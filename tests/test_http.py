@@ -921,3 +921,31 @@ async def test_constructing_a_client_builds_no_pool() -> None:
     async with hc:
         pass  # closing a client that never sent anything is fine
     assert hc.is_closed
+
+
+# ------------------------------------------------------------------- may an earlier attempt have acted?
+
+
+@pytest.mark.parametrize(
+    ("first", "acted"),
+    [
+        (httpx.Response(503), True),  # a 5xx: the server may have done part or all of it
+        (httpx.ReadError("reset after sending"), True),  # sent, answer lost
+        (httpx.ConnectError("refused"), False),  # nothing was sent
+        (httpx.Response(429), False),  # refused before doing anything
+        (None, False),  # no earlier attempt
+    ],
+    ids=["5xx", "answer-lost", "not-sent", "throttled", "first-attempt"],
+)
+async def test_a_retry_says_whether_an_earlier_attempt_may_have_acted(
+    mock: respx.MockRouter, first: httpx.Response | Exception | None, acted: bool
+) -> None:
+    answers: list[httpx.Response | Exception] = [] if first is None else [first]
+    mock.delete("/r").mock(side_effect=[*answers, httpx.Response(404)])
+    mock.get("/r").mock(side_effect=[*answers, httpx.Response(200)])
+    async with make_client() as hc:
+        with pytest.raises(NotFoundError) as info:
+            await hc.request("DELETE", "/r")
+        response = await hc.request("GET", "/r")
+    assert info.value.earlier_attempt_may_have_acted is acted
+    assert response.extensions.get("asynccloud.earlier_attempt_may_have_acted", False) is acted

@@ -79,6 +79,9 @@ _STATUS_ERRORS: Final[Mapping[int, type[ProviderError]]] = {
     409: ConflictError, 422: InvalidRequestError, 429: RateLimitedError,
 }  # fmt: skip
 _TAG = re.compile(r"<[^>]*>")
+#: Key of ``response.extensions`` set when an earlier attempt of the call may have been carried out (see
+#: ``ProviderError.earlier_attempt_may_have_acted``).
+EARLIER_ATTEMPT_MAY_HAVE_ACTED: Final = "asynccloud.earlier_attempt_may_have_acted"
 #: The headers ``httpx.AsyncClient`` adds to every request it builds (sent on the direct path too).
 _HTTPX_DEFAULT_HEADERS: Final = (
     ("Accept", "*/*"),
@@ -565,8 +568,10 @@ class HttpClient:
         deadline = math.inf if policy.total_timeout is None else started + policy.total_timeout
         last_retry_after: float | None = None
         attempt = 0
+        acted = False  # whether an attempt so far was sent and may have been carried out
         while True:
             attempt += 1
+            earlier_acted = acted
             client, transport = self._pick_client()
             request = self._build(client, call, direct=transport is not None)
             began = anyio.current_time()
@@ -582,6 +587,7 @@ class HttpClient:
                 sent_request = _request_of(exc, request)
                 error = self._translate(exc, call.method, str(sent_request.url))
                 nothing_sent = isinstance(exc, _NOT_SENT_ERRORS)
+                acted = acted or not nothing_sent
                 retryable = isinstance(exc, _RETRYABLE_ERRORS) and call.may_retry(sent=not nothing_sent)
                 outcome = type(exc).__name__
             else:
@@ -591,8 +597,12 @@ class HttpClient:
                 if status < 400 or status in call.ok:
                     self._log(sent_request, response, outcome, began, attempt, "")
                     note_response()  # what the caller now reads is the provider's (drivers/_unreadable.py)
+                    if earlier_acted:
+                        response.extensions[EARLIER_ATTEMPT_MAY_HAVE_ACTED] = True
                     return response
                 error = self._provider_error(response, str(sent_request.url))
+                error.earlier_attempt_may_have_acted = earlier_acted
+                acted = acted or status >= 500
                 retry_after = self.error_policy.retry_after(response)
                 if retry_after is not None:
                     last_retry_after = retry_after

@@ -148,6 +148,10 @@ class ProviderError(AsyncCloudError):
         request_id: The provider's request id, for support tickets.
     """
 
+    #: Set by the request pipeline when an earlier attempt of the same call was sent and may have been carried
+    #: out (its answer was lost, or was a 5xx): a ``404`` to a retried ``DELETE`` may then mean "done".
+    earlier_attempt_may_have_acted: bool = False
+
     def __init__(
         self,
         message: str,

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 import httpx
 
 from asynccloud._capability import Capability
+from asynccloud._http import EARLIER_ATTEMPT_MAY_HAVE_ACTED
 from asynccloud._pagination import marker_pages
 from asynccloud._streams import iter_source, source_length
 from asynccloud._transfers import first_part
@@ -59,6 +60,7 @@ from asynccloud.drivers.openstack._tempurl import DIGESTS, METHODS, temp_url
 from asynccloud.errors import (
     ConfigurationError,
     ContainerAlreadyExistsError,
+    ContainerNotFoundError,
     IntegrityError,
     ObjectNotFoundError,
     ProviderError,
@@ -230,8 +232,17 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
         return Container(name=container_name, extra={"object_count": 0, "bytes_used": 0})._bind(self)
 
     async def delete_container(self, container: Container) -> None:
-        """Delete an empty container (``ContainerNotEmptyError`` otherwise)."""
-        await self._http.request("DELETE", await self._container_url(check_container_name(container.name)))
+        """Delete an empty container (``ContainerNotEmptyError`` otherwise).
+
+        A ``404`` to a retry whose earlier attempt was sent but unanswered counts as done (that attempt
+        deleted it); a ``404`` to the first attempt raises ``ContainerNotFoundError``.
+        """
+        url = await self._container_url(check_container_name(container.name))
+        try:
+            await self._http.request("DELETE", url)
+        except ContainerNotFoundError as exc:
+            if not exc.earlier_attempt_may_have_acted:
+                raise
 
     async def _listing(
         self, url: str, marker: str | None, limit: int, prefix: str | None = None
@@ -515,11 +526,18 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
         url = await self._object_url(check_container_name(obj.container_name), check_object_name(obj.name))
         is_slo = obj.extra.get("static_large_object")
         if is_slo is False:
-            await self._http.request("DELETE", url)
+            try:
+                await self._http.request("DELETE", url)
+            except ObjectNotFoundError as exc:
+                if not exc.earlier_attempt_may_have_acted:
+                    raise
+                # This call's earlier attempt deleted it and its answer was lost: done.
             return
         response = await self._http.request(
             "DELETE", url, params={"multipart-manifest": "delete"}, headers={"Accept": "application/json"}
         )
+        if response.extensions.get(EARLIER_ATTEMPT_MAY_HAVE_ACTED):
+            return  # whatever this answer says, an earlier attempt of this call may have deleted it
         try:
             result = response.json() if response.content else {}
         except ValueError:
