@@ -331,8 +331,17 @@ async def test_swift_listing_with_a_hostile_body_is_a_provider_error(
                 with pytest.raises(ProviderError, match="not a JSON list"):
                     await swift.list_container_objects(Container(name="box"))
             else:
-                listed = await swift.list_container_objects(Container(name="box"))
-                assert all(isinstance(o.name, str) and o.size >= 0 for o in listed)
+                # Well-formed entries list; an entry without a name is refused (never silently dropped).
+                outcome: object
+                try:
+                    outcome = await swift.list_container_objects(Container(name="box"))
+                except ProviderError as exc:
+                    outcome = exc
+                if isinstance(outcome, ProviderError):
+                    assert outcome.code == "MalformedListing"
+                else:
+                    assert isinstance(outcome, list)
+                    assert all(isinstance(o.name, str) and o.size >= 0 for o in outcome)
     assert route.call_count == 1
 
 

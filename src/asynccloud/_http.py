@@ -516,13 +516,27 @@ class HttpClient:
     def _build(self, client: httpx.AsyncClient, call: _Call, *, direct: bool) -> httpx.Request:
         try:
             if direct:  # what client.build_request does for our own clients, without re-merging anything
+                body = call.body()
+                if body is None or isinstance(body, bytes):
+                    return httpx.Request(
+                        call.method,
+                        call.url,
+                        params=call.params,
+                        headers=call.headers,
+                        content=body,
+                        json=call.json,
+                        extensions={"timeout": call.timeout.as_dict()},
+                    )
+                headers = call.headers
+                if "content-length" not in headers:
+                    headers = httpx.Headers(headers)
+                    headers["Transfer-Encoding"] = "chunked"
                 return httpx.Request(
                     call.method,
                     call.url,
                     params=call.params,
-                    headers=call.headers,
-                    content=call.body(),
-                    json=call.json,
+                    headers=headers,
+                    stream=_BodyStream(body),
                     extensions={"timeout": call.timeout.as_dict()},
                 )
             return client.build_request(
@@ -701,6 +715,27 @@ def _shared_ssl_context(verify: bool) -> ssl.SSLContext:
     safe to share between connections, and sharing it also shares its TLS session cache.
     """
     return httpx.create_ssl_context(verify=verify)
+
+
+class _BodyStream(httpx.AsyncByteStream):
+    """A streamed request body whose ``__aiter__`` is the source's own iterator, not an async generator.
+
+    httpx wraps an async iterable body in a stream whose ``__aiter__`` is an async generator; when a request
+    is cancelled mid-body, that generator is left for the garbage collector, which trio reports as a
+    ``ResourceWarning``. Handing the source's iterator (``_Slices`` and the like are plain objects) to the
+    transport leaves nothing to finalize.
+    """
+
+    def __init__(self, source: AsyncIterable[bytes]) -> None:
+        self._source = source
+
+    def __aiter__(self) -> AsyncIterator[bytes]:  # an iterator, not an async generator
+        return aiter(self._source)
+
+    async def aclose(self) -> None:
+        close = getattr(self._source, "aclose", None)
+        if close is not None:
+            await close()
 
 
 async def _send_direct(

@@ -46,7 +46,11 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture
-async def ec2(moto_upstream: dict[str, str], ec2_proxy: FaultProxy) -> AsyncIterator[EC2NodeDriver]:
+async def ec2(
+    moto_upstream: dict[str, str], ec2_proxy: FaultProxy, direct: EC2NodeDriver
+) -> AsyncIterator[EC2NodeDriver]:
+    # moto builds its EC2 catalogue on the first call (seconds on a cold server): not under a 0.5 s timeout.
+    await direct.list_nodes()
     async with EC2NodeDriver(
         moto_upstream["access_key_id"],
         moto_upstream["secret_access_key"],
