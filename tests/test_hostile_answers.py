@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import pytest
 import respx
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +24,7 @@ from asynccloud import RetryPolicy
 from asynccloud.drivers.openstack import OpenStackNodeDriver, SwiftStorageDriver
 from asynccloud.drivers.openstack.designate import DesignateDNSDriver
 from asynccloud.drivers.openstack.octavia import OctaviaLoadBalancerDriver
+from asynccloud.drivers.rackspace.compute import RackspaceNodeDriver
 from asynccloud.drivers.rackspace.dns import RackspaceDNSDriver
 from asynccloud.drivers.rackspace.loadbalancer import RackspaceLoadBalancerDriver
 from asynccloud.errors import ProviderError
@@ -114,6 +116,11 @@ def swift(mock: respx.MockRouter) -> SwiftStorageDriver:
     )
 
 
+def rackspace_compute(mock: respx.MockRouter) -> RackspaceNodeDriver:
+    _rackspace(mock)
+    return RackspaceNodeDriver("demoauthor", API_KEY, region="ord", retry=ONCE)
+
+
 def rackspace_dns(mock: respx.MockRouter) -> RackspaceDNSDriver:
     _rackspace(mock)
     return RackspaceDNSDriver("demoauthor", API_KEY, job_interval=0.001, retry=ONCE)
@@ -126,6 +133,8 @@ def rackspace_lb(mock: respx.MockRouter) -> RackspaceLoadBalancerDriver:
 
 NOVA = "https://nova.example.com:8774/v2.1"
 GLANCE = "https://glance.example.com:9292"
+CINDER = "https://cinder.example.com:8776/v3"
+RCOMPUTE = "https://ord.servers.api.rackspacecloud.com/v2/1100111"
 DES = "https://designate.example.com:9001/v2"
 OCT = "https://octavia.example.com:9876/v2"
 SWIFT = "https://swift.example.com/v1/"
@@ -133,7 +142,9 @@ RDNS = "https://dns.api.rackspacecloud.com/v1.0/1100111"
 RLB = "https://ord.loadbalancers.api.rackspacecloud.com/v1.0/1100111/loadbalancers"
 
 ZONE = Zone(id="z1", domain="example.com.")
+RZONE = Zone(id="12", domain="example.com")
 BALANCER = LoadBalancer(id="22", name="w", port=80)
+POOLED = LoadBalancer(id="b1", name="w", port=80, extra={"pool_id": "p1"})
 VERBS = [
     Verb("nova.list_nodes", NOVA, nova, lambda d: d.list_nodes()),
     Verb("nova.get_node", NOVA, nova, lambda d: d.get_node("n1")),
@@ -143,15 +154,20 @@ VERBS = [
     Verb("nova.get_key_pair", NOVA, nova, lambda d: d.get_key_pair("k")),
     Verb("glance.list_images", GLANCE, nova, lambda d: d.list_images()),
     Verb("glance.get_image", GLANCE, nova, lambda d: d.get_image("i1")),
+    Verb("cinder.list_volumes", CINDER, nova, lambda d: d.list_volumes()),
+    Verb("rackspace_compute.list_nodes", RCOMPUTE, rackspace_compute, lambda d: d.list_nodes()),
+    Verb("rackspace_compute.list_images", RCOMPUTE, rackspace_compute, lambda d: d.list_images()),
     Verb("designate.list_zones", DES, designate, lambda d: d.list_zones()),
     Verb("designate.get_zone", DES, designate, lambda d: d.get_zone("z1")),
     Verb("designate.list_records", DES, designate, lambda d: drain(d.iterate_records(ZONE))),
     Verb("octavia.list_balancers", OCT, octavia, lambda d: d.list_balancers()),
     Verb("octavia.get_balancer", OCT, octavia, lambda d: d.get_balancer("b1")),
+    Verb("octavia.list_members", OCT, octavia, lambda d: d.balancer_list_members(POOLED)),
     Verb("swift.list_containers", SWIFT, swift, lambda d: d.list_containers()),
     Verb("swift.list_objects", SWIFT, swift, lambda d: d.list_container_objects(Container(name="box"))),
     Verb("rackspace_dns.list_zones", RDNS, rackspace_dns, lambda d: d.list_zones()),
     Verb("rackspace_dns.get_zone", RDNS, rackspace_dns, lambda d: d.get_zone("12")),
+    Verb("rackspace_dns.list_records", RDNS, rackspace_dns, lambda d: drain(d.iterate_records(RZONE))),
     Verb("rackspace_lb.list_balancers", RLB, rackspace_lb, lambda d: d.list_balancers()),
     Verb("rackspace_lb.get_balancer", RLB, rackspace_lb, lambda d: d.get_balancer("22")),
     Verb("rackspace_lb.list_members", RLB, rackspace_lb, lambda d: d.balancer_list_members(BALANCER)),
@@ -268,3 +284,185 @@ async def test_swift_pseudo_directories_are_not_objects_and_not_errors() -> None
     )
     assert isinstance(outcome, list)
     assert [o.name for o in outcome] == ["a"]
+
+
+# ------------------------------------------------------------------------------ every verb is guarded
+
+
+def _http_drivers() -> list[type]:
+    from asynccloud.drivers._http_driver import HttpDriverBase
+    from asynccloud.drivers.rackspace.cloudfiles import CloudFilesStorageDriver
+
+    return [OpenStackNodeDriver, RackspaceNodeDriver, SwiftStorageDriver, CloudFilesStorageDriver,
+            DesignateDNSDriver, RackspaceDNSDriver, OctaviaLoadBalancerDriver, RackspaceLoadBalancerDriver,
+            HttpDriverBase]  # fmt: skip
+
+
+@pytest.mark.parametrize("cls", _http_drivers()[:-1], ids=lambda c: c.__name__)
+def test_every_verb_a_driver_adds_is_guarded(cls: type) -> None:
+    # A verb from a mixin that is no HttpDriverBase (Cinder's volume verbs) escaped the guard once.
+    import inspect
+
+    from asynccloud.drivers import _kinds, base
+
+    generic = {c for c in cls.__mro__ if c.__module__ in (_kinds.__name__, base.__name__)} | {object}
+    unguarded = [
+        name
+        for name in dir(cls)
+        if not name.startswith("_")
+        and name not in ("upload_object", "upload_object_via_stream", "deploy_node", "aclose")
+        and (inspect.iscoroutinefunction(getattr(cls, name)) or name.startswith("iterate_"))
+        and next(c for c in cls.__mro__ if name in c.__dict__) not in generic
+        and not getattr(getattr(cls, name), "__asynccloud_unreadable__", False)
+    ]
+    assert unguarded == []
+
+
+# ------------------------------------------------------------------------------------ shapes, one by one
+
+
+@dataclass(frozen=True)
+class Shape:
+    verb: str
+    body: object  # the JSON document of every answer of the service
+    says: str  # what the error's message must name
+
+
+SHAPES = [
+    Shape("nova.get_node", [], "the body is a list, expected an object"),
+    Shape("nova.get_node", {"server": None}, "server is null, expected an object"),
+    Shape("nova.get_node", {"server": {"name": "no id"}}, "server.id is missing"),
+    Shape("nova.get_node", {"server": {"id": {"nested": 1}}}, "server.id is an object, expected an id"),
+    Shape("nova.get_node", {"server": {"id": "n1", "name": ["x"]}}, "server.name is a list"),
+    Shape("nova.list_nodes", {}, "servers is missing"),
+    Shape("nova.list_nodes", {"servers": "abc"}, "servers is a string, expected a list"),
+    Shape("nova.list_nodes", {"servers": [{"id": "a"}, 5]}, "servers[1] is an integer, expected an object"),
+    Shape(
+        "nova.list_nodes",
+        {"servers": [{"id": "a"}], "servers_links": {"rel": "next", "href": "x"}},
+        "servers_links is an object, expected a list",
+    ),
+    Shape("nova.list_sizes", {"flavors": [{"id": "f", "ram": "lots"}]}, "flavor.ram is a string"),
+    Shape(
+        "nova.list_sizes", {"flavors": [{"id": "f", "ram": 512, "disk": True}]}, "flavor.disk is a boolean"
+    ),
+    Shape("nova.list_locations", {"availabilityZoneInfo": [{"zoneName": 5}]}, "zoneName is an integer"),
+    Shape("nova.get_key_pair", {"keypair": {"public_key": "ssh-ed25519 AAAA"}}, "keypair.name is missing"),
+    Shape(
+        "glance.list_images", {"images": [{"id": "i"}], "next": 5}, "next is an integer, expected a string"
+    ),
+    Shape("glance.get_image", {"name": "no id"}, "image.id is missing"),
+    Shape("cinder.list_volumes", {"volumes": [{"id": "v", "size": "big"}]}, "volume.size is a string"),
+    Shape("rackspace_compute.list_images", {"images": [{"name": "x"}]}, "image.id is missing"),
+    Shape(
+        "designate.list_zones",
+        {"zones": [{"id": "z", "name": "example.com."}], "links": ["x"]},
+        "links is a list, expected an object",
+    ),
+    Shape("designate.get_zone", {"id": "z"}, "zone.name is missing"),
+    Shape(
+        "designate.list_records",
+        {
+            "recordsets": [
+                {"id": "r", "zone_id": "z1", "type": "A", "name": "www.example.com.", "records": "192.0.2.1"}
+            ]
+        },
+        "recordset.records is a string, expected a list",
+    ),
+    Shape(
+        "octavia.list_balancers",
+        {"listeners": [], "loadbalancers": [{"id": "b", "listeners": ["x"]}]},
+        "loadbalancer.listeners[0] is a string, expected an object",
+    ),
+    Shape(
+        "octavia.get_balancer",
+        {"loadbalancer": {"id": "b", "provisioning_status": 5}},
+        "loadbalancer.provisioning_status is an integer, expected a string",
+    ),
+    Shape(
+        "octavia.list_members", {"members": [{"id": "m", "protocol_port": "http"}]}, "member.protocol_port"
+    ),
+    Shape("swift.list_objects", [{"name": "a", "bytes": "many"}], "entry 0.bytes is a string"),
+    Shape("swift.list_containers", [{"name": "a", "count": -1, "bytes": 0}], "entry 0.count is negative"),
+    Shape(
+        "rackspace_dns.list_zones",
+        {"domains": [{"id": 1, "name": "example.com"}], "totalEntries": "many"},
+        "totalEntries is a string, expected an integer",
+    ),
+    Shape("rackspace_dns.get_zone", {"id": 1}, "domain.name is missing"),
+    Shape(
+        "rackspace_dns.list_records",
+        {"records": [{"id": "A-1", "name": "www.example.com", "type": "A", "data": 5}]},
+        "record.data is an integer, expected a string",
+    ),
+    Shape(
+        "rackspace_lb.list_balancers", {"loadBalancers": {}}, "loadBalancers is an object, expected a list"
+    ),
+    Shape("rackspace_lb.list_protocols", {"protocols": [{"name": 5}]}, "protocol.name is an integer"),
+    Shape(
+        "rackspace_lb.get_balancer",
+        {"loadBalancer": {"id": 22, "nodes": "x"}},
+        "loadBalancer.nodes is a string",
+    ),
+]
+BY_NAME = {verb.name: verb for verb in VERBS}
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"{s.verb}: {s.says}")
+async def test_each_wrong_shape_is_named(shape: Shape) -> None:
+    verb = BY_NAME[shape.verb]
+    outcome, calls = await answer(verb, json.dumps(shape.body).encode())
+    assert isinstance(outcome, ProviderError), outcome
+    listing = shape.verb.startswith("swift.")
+    assert outcome.code == ("MalformedListing" if listing else "MalformedResponse")
+    assert outcome.status == 200
+    assert shape.says in str(outcome)
+    if listing:
+        assert ("container 'box'" if "objects" in shape.verb else "the account") in str(outcome)
+    assert calls == (2 if shape.verb == "octavia.list_balancers" else 1)  # no request after the bad answer
+
+
+# ---------------------------------------------------------------------------- waits on unreadable states
+
+
+async def test_designate_does_not_wait_on_a_zone_without_a_status() -> None:
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        mock.post(f"{DES}/zones").respond(202, json={"id": "z1", "name": "example.com.", "status": "PENDING"})
+        polls = mock.get(f"{DES}/zones/z1").respond(200, json={"id": "z1", "name": "example.com."})
+        async with designate(mock) as driver:
+            with anyio.fail_after(10), pytest.raises(ProviderError, match=r"zone.status is missing"):
+                await driver.create_zone("example.com", extra={"email": "hostmaster@example.com"})
+    assert polls.call_count == 1
+
+
+async def test_octavia_does_not_wait_on_a_balancer_without_a_status() -> None:
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        polls = mock.get(f"{OCT}/lbaas/loadbalancers/b1").respond(200, json={"loadbalancer": {"id": "b1"}})
+        deletes = mock.delete(url__startswith=OCT).respond(204)
+        async with octavia(mock) as driver:
+            with anyio.fail_after(10), pytest.raises(ProviderError, match="provisioning_status is missing"):
+                await driver.destroy_balancer(LoadBalancer(id="b1", name="w"))
+    assert polls.call_count == 1
+    assert deletes.call_count == 0
+
+
+async def test_rackspace_lb_does_not_act_on_a_balancer_without_a_status() -> None:
+    # No status is not "out of its transitional state": nothing is deleted on the strength of it.
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        mock.get(f"{RLB}/22").respond(200, json={"loadBalancer": {"id": 22, "name": "w"}})
+        deletes = mock.delete(url__startswith=RLB).respond(202)
+        async with rackspace_lb(mock) as driver:
+            with anyio.fail_after(10), pytest.raises(ProviderError, match=r"loadBalancer.status is missing"):
+                await driver.destroy_balancer(BALANCER)
+    assert deletes.call_count == 0
+
+
+async def test_rackspace_dns_does_not_wait_on_a_job_without_a_status() -> None:
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        job = {"jobId": "j1", "callbackUrl": f"{RDNS}/status/j1", "status": "RUNNING"}
+        mock.delete(f"{RDNS}/domains/12").respond(202, json=job)
+        polls = mock.get(f"{RDNS}/status/j1").respond(200, json={"jobId": "j1"})
+        async with rackspace_dns(mock) as driver:
+            with anyio.fail_after(10), pytest.raises(ProviderError, match=r"job.status is missing"):
+                await driver.delete_zone(RZONE)
+    assert polls.call_count == 1

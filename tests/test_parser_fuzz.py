@@ -4,7 +4,9 @@ Whatever a server (or a man in the middle of a plain-HTTP endpoint) answers, a p
 raises :class:`~asynccloud.errors.ProviderError`; never another exception, never a hang (hypothesis
 deadline; ``anyio.fail_after`` for driver calls) and never an outbound request (respx has one route per
 test; everything else would fail the test). Error policies (``map_error``) *return* an error for any status
-and body. The figures in ``docs/reliability.md`` ("Parser fuzzing") come from this file.
+and body. The read verbs of the JSON drivers (OpenStack, Rackspace) get the same bodies as successful
+answers, through the harness of ``tests/test_hostile_answers.py``. The figures in ``docs/reliability.md``
+("Parser fuzzing") come from this file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asynccloud import ProviderError, RetryPolicy
+from asynccloud import ConfigurationError, ProviderError, RetryPolicy
 from asynccloud.auth.keystone._access import parse_v2_access, parse_v3_token
 from asynccloud.drivers.aws import Route53DNSDriver, S3StorageDriver, _route53_xml, _s3_xml
 from asynccloud.drivers.aws import _query as query
@@ -31,6 +33,7 @@ from asynccloud.drivers.openstack.designate import DesignateDNSDriver
 from asynccloud.drivers.openstack.nova import OpenStackNodeDriver
 from asynccloud.drivers.rackspace.dns import RackspaceDNSDriver
 from asynccloud.models import Container
+from tests.test_hostile_answers import API_KEY, RACKSPACE_TOKENS, VERBS, answer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -358,3 +361,56 @@ async def test_keystone_token_with_a_hostile_body_is_a_provider_error(
             with pytest.raises(ProviderError):
                 await swift.get_container("box")
     assert tokens.call_count == 1
+
+
+# ------------------------------------------------------------------------------------------ JSON drivers
+
+DRIVER_FUZZ = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+
+
+@pytest.mark.anyio
+@DRIVER_FUZZ
+@given(body=bodies, index=st.integers(0, len(VERBS) - 1))
+async def test_json_driver_verbs_answer_any_body_with_a_result_or_a_provider_error(
+    body: bytes, index: int
+) -> None:
+    # Every read verb of Nova, Glance, Cinder, Designate, Octavia, Swift and the Rackspace drivers, with one
+    # attempt per request: the service's every answer is ``body`` (status 200).
+    verb = VERBS[index]
+    with anyio.fail_after(10):
+        outcome, calls = await answer(verb, body)
+    assert isinstance(outcome, ProviderError | list | tuple) or hasattr(outcome, "model_dump"), verb.name
+    assert calls <= 2  # the answer, and at most one page link it could still read
+
+
+@pytest.mark.anyio
+@DRIVER_FUZZ
+@given(body=bodies, v3=st.booleans())
+async def test_identity_answers_of_any_body_are_typed_errors(body: bytes, v3: bool) -> None:
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        driver: SwiftStorageDriver | RackspaceDNSDriver
+        if v3:
+            tokens = mock.post(f"{KEYSTONE}/auth/tokens").respond(
+                201, content=body, headers={"X-Subject-Token": "t"}
+            )
+            driver = SwiftStorageDriver("u", "p", auth_url=KEYSTONE, retry=FAST)
+        else:
+            tokens = mock.post(RACKSPACE_TOKENS).respond(200, content=body)
+            driver = RackspaceDNSDriver("demoauthor", API_KEY, retry=FAST)
+        async with driver:
+            # ConfigurationError: a readable token whose catalog has no endpoint for the driver.
+            with anyio.fail_after(10), pytest.raises((ProviderError, ConfigurationError)):
+                await (
+                    driver.get_container("box")
+                    if isinstance(driver, SwiftStorageDriver)
+                    else driver.list_zones()
+                )
+        assert tokens.call_count == 1

@@ -610,7 +610,8 @@ class HttpClient:
                 outcome = f"{status} {response.reason_phrase}".rstrip()
                 if status < 400 or status in call.ok:
                     self._log(sent_request, response, outcome, began, attempt, "")
-                    note_response()  # what the caller now reads is the provider's (drivers/_unreadable.py)
+                    # The caller now reads the provider's answer (drivers/_unreadable.py).
+                    note_response(status)
                     if earlier_acted:
                         response.extensions[EARLIER_ATTEMPT_MAY_HAVE_ACTED] = True
                     return response

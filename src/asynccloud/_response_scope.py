@@ -3,7 +3,8 @@
 A driver verb opens a :func:`response_scope`; :class:`~asynccloud._http.HttpClient` calls
 :func:`note_response` for every response it hands back. When the verb then fails with a ``KeyError``,
 ``TypeError``, ``ValueError`` or the like, the scope says whether a response was involved (it was the
-provider's answer the driver could not read) or not (a plain bug, raised as it is). Nested verbs share the
+provider's answer the driver could not read) or not (a plain bug, raised as it is), and the status of the
+last response (``box[1]``), for the error. Nested verbs share the
 outermost scope. The state is a :class:`contextvars.ContextVar`, so concurrent tasks never see each other's.
 """
 
@@ -21,11 +22,12 @@ __all__ = ["enter_scope", "exit_scope", "note_response", "response_scope"]
 _SCOPE: ContextVar[list[int] | None] = ContextVar("asynccloud_response_scope", default=None)
 
 
-def note_response() -> None:
-    """Count one response in the current scope (nothing happens outside a scope)."""
+def note_response(status: int = 0) -> None:
+    """Count one response (with its status) in the current scope (nothing happens outside a scope)."""
     box = _SCOPE.get()
     if box is not None:
         box[0] += 1
+        box[1] = status
 
 
 def enter_scope() -> tuple[Token[list[int] | None] | None, list[int]]:
@@ -33,7 +35,7 @@ def enter_scope() -> tuple[Token[list[int] | None] | None, list[int]]:
     box = _SCOPE.get()
     if box is not None:
         return None, box
-    box = [0]
+    box = [0, 0]
     return _SCOPE.set(box), box
 
 
@@ -44,12 +46,12 @@ def exit_scope(token: Token[list[int] | None]) -> None:
 
 @contextlib.contextmanager
 def response_scope() -> Iterator[list[int]]:
-    """A scope counting responses (``box[0]``); inside another scope, that one is shared."""
+    """A scope counting responses (``box[0]``; ``box[1]``: the last one's status); nested scopes share one."""
     box = _SCOPE.get()
     if box is not None:
         yield box
         return
-    box = [0]
+    box = [0, 0]
     token = _SCOPE.set(box)
     try:
         yield box

@@ -11,14 +11,21 @@ import httpx
 import pytest
 
 from asynccloud.drivers.openstack import SwiftStorageDriver
-from asynccloud.errors import IntegrityError, ObjectNotFoundError, ProviderError, TransportError
+from asynccloud.errors import (
+    ContainerNotFoundError,
+    IntegrityError,
+    ObjectNotFoundError,
+    ProviderError,
+    TransportError,
+)
+from asynccloud.models import Object
 from tests.faults.conftest import FAST
 from tests.faults.proxy import ANSWERED, FaultProxy
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from asynccloud.models import Container, Object
+    from asynccloud.models import Container
     from tests.faults.conftest import Tally
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration, pytest.mark.timeout(300)]
@@ -151,3 +158,52 @@ async def test_post_is_not_duplicated(
     assert swift_proxy.forwarded_count("POST", r"^/v1/") == 2
     assert swift_proxy.duplicates("POST") == {"/v1/AUTH_test": 2}  # the two deliberate calls, no more
     tally.add("swift: non-idempotent POSTs under faults", 2)
+
+
+# ------------------------------------------------------------------ deletes whose answer was lost
+
+
+async def test_container_delete_after_a_lost_answer_is_done(
+    swift: SwiftStorageDriver, swift_proxy: FaultProxy, tally: Tally
+) -> None:
+    name = f"faults-{uuid.uuid4().hex[:10]}"
+    container = await swift.create_container(name)
+    swift_proxy.schedule("reset_after", method="DELETE", path=rf"^/v1/[^/]+/{name}$")
+    await container.delete()  # Swift deleted it, the answer was lost, the retry got 404: done
+    assert swift_proxy.pending() == 0
+    assert swift_proxy.forwarded_count("DELETE", rf"^/v1/[^/]+/{name}$") == 2
+    with pytest.raises(ContainerNotFoundError):  # a 404 to a first attempt is still "not found"
+        await container.delete()
+    tally.add("swift: deletes whose answer was lost")
+
+
+async def test_large_object_delete_after_a_lost_answer_is_done(
+    swift: SwiftStorageDriver, box: Container, swift_proxy: FaultProxy, tally: Tally
+) -> None:
+    obj = await box.upload_object_via_stream(DATA, "large")  # 4 segments of 16 KiB: a static large object
+    assert obj.extra["static_large_object"] is True
+    swift_proxy.schedule("reset_after", method="DELETE", path=r"multipart-manifest=delete")
+    await obj.delete()
+    assert swift_proxy.pending() == 0
+    assert swift_proxy.forwarded_count("DELETE", r"multipart-manifest=delete") == 2
+    assert [o.name for o in await box.list_objects()] == []
+    segments = await swift.get_container(f"{box.name}_segments")
+    assert await segments.list_objects() == []  # the first attempt deleted the segments with the manifest
+    tally.add("swift: deletes whose answer was lost")
+
+
+async def test_delete_of_an_object_of_unknown_kind_after_a_lost_answer_is_done(
+    swift: SwiftStorageDriver, box: Container, swift_proxy: FaultProxy, tally: Tally
+) -> None:
+    await box.upload_object_via_stream(b"plain", "plain")
+    # Built by hand, the object's kind is unknown: a manifest delete (refused: not a manifest), then a plain
+    # DELETE, whose answer is lost.
+    obj = swift.bind(Object(name="plain", size=5, container_name=box.name))
+    swift_proxy.schedule("reset_after", method="DELETE", path=OBJECT_PATH)
+    await obj.delete()
+    assert swift_proxy.pending() == 0
+    assert swift_proxy.forwarded_count("DELETE", OBJECT_PATH) == 2
+    assert [o.name for o in await box.list_objects()] == []
+    with pytest.raises(ObjectNotFoundError):
+        await obj.delete()
+    tally.add("swift: deletes whose answer was lost")

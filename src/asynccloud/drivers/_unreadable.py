@@ -1,14 +1,15 @@
 """Answers a driver cannot read become :class:`~asynccloud.errors.ProviderError`, never a bare exception.
 
-Drivers read provider bodies with plain indexing (``body["server"]["id"]``), ``response.json()``, ``int(...)``
-and pydantic models. A hostile or broken 200 — invalid JSON, a list where an object belongs, a missing key,
-``null``, a string where a number belongs, nesting too deep to decode — would surface as ``KeyError``,
-``TypeError``, ``JSONDecodeError``, ``ValidationError`` or ``RecursionError``. :func:`wrap_unreadable_verbs`
-wraps the public verbs of an HTTP driver class so that such an exception, raised after the verb received a
-response (:mod:`asynccloud._response_scope`), becomes ``ProviderError(code="MalformedResponse")`` naming the
-verb and the original error (redacted, the original kept as ``__cause__``). An exception raised before any
-response (a bug, or input the argument guards do not know) propagates unchanged, and so does every
-:class:`~asynccloud.errors.AsyncCloudError`.
+The JSON drivers read bodies through :mod:`asynccloud._json`, whose ``MalformedJson`` (a ``ValueError``) names
+the field that was wrong; the others read with ``int(...)``, XML parsers and pydantic models. Whatever a
+hostile or broken 200 (invalid JSON, a list where an object belongs, a missing key, ``null``, a string where a
+number belongs, nesting too deep to decode) makes a driver raise (``MalformedJson``, ``KeyError``,
+``TypeError``, ``ValidationError``, ``RecursionError``, ...), :func:`wrap_unreadable_verbs` wraps the public
+verbs of an HTTP driver class so that such an exception, raised after the verb received a response
+(:mod:`asynccloud._response_scope`), becomes ``ProviderError(code="MalformedResponse")`` naming the verb, the
+status of the last answer and the original error (redacted, the original kept as ``__cause__``). An
+exception raised before any response (a bug, or input the argument guards do not know) propagates unchanged,
+and so does every :class:`~asynccloud.errors.AsyncCloudError`.
 
 Verbs that run caller code inside them (upload sources, deployment steps) are not wrapped: an error from the
 caller's iterator or script is the caller's, not the provider's. ``iterate_*`` verbs return an iterator whose
@@ -21,6 +22,7 @@ import functools
 import inspect
 from typing import TYPE_CHECKING, Any, Final, Self
 
+from asynccloud._json import MalformedJson
 from asynccloud._response_scope import enter_scope, exit_scope, response_scope
 from asynccloud.errors import AsyncCloudError, ProviderError
 
@@ -39,14 +41,16 @@ _CALLER_CODE: Final = frozenset({"upload_object", "upload_object_via_stream", "d
 _WRAPPED: Final = "__asynccloud_unreadable__"
 
 
-def _error(driver: Any, verb: str, exc: BaseException) -> ProviderError:
-    text = f"{type(exc).__name__}: {exc}"
+def _error(driver: Any, verb: str, exc: BaseException, status: int) -> ProviderError:
+    # A MalformedJson (asynccloud._json) names the field and holds no value from the body.
+    text = str(exc) if isinstance(exc, MalformedJson) else f"{type(exc).__name__}: {exc}"
     redact = getattr(getattr(driver, "_http", None), "redact", None)
     if callable(redact):
         text = redact(text)
     return ProviderError(
         f"{verb}: the provider's answer could not be read ({text[:200]})",
         provider=getattr(driver, "provider", None),
+        status=status or None,
         code="MalformedResponse",
     )
 
@@ -72,7 +76,7 @@ class _GuardedIterator:
         except UNREADABLE as exc:
             if isinstance(exc, AsyncCloudError) or not seen[0]:
                 raise
-            raise _error(self._driver, self._verb, exc) from exc
+            raise _error(self._driver, self._verb, exc, seen[1]) from exc
         finally:
             if token is not None:
                 exit_scope(token)
@@ -94,7 +98,7 @@ def _wrap(verb: Callable[..., Any], name: str) -> Callable[..., Any]:
                 except UNREADABLE as exc:
                     if isinstance(exc, AsyncCloudError) or not seen[0]:
                         raise
-                    raise _error(self, name, exc) from exc
+                    raise _error(self, name, exc, seen[1]) from exc
 
     else:  # iterate_*: an async generator function, or a function returning an async iterator
 

@@ -13,13 +13,14 @@ import pytest
 
 from asynccloud import (
     ConfigurationError,
+    ContainerNotFoundError,
     IntegrityError,
     InvalidRequestError,
     ObjectNotFoundError,
     ProviderError,
 )
 from asynccloud.drivers.openstack import SwiftStorageDriver
-from asynccloud.models import Object
+from asynccloud.models import Container, Object
 from tests.drivers.openstack._support import (
     KEYSTONE,
     SWIFT,
@@ -314,3 +315,82 @@ async def test_delete_missing_plain_object(mock: respx.MockRouter, swift: SwiftS
         await swift.delete_object(
             Object(name="o", size=1, container_name="box", extra={"static_large_object": False})
         )
+
+
+# ------------------------------------------------------------------- deletes whose answer was lost
+
+
+def lost() -> httpx.ReadError:
+    return httpx.ReadError("connection reset after the request was sent")
+
+
+NOT_SLO = {"Response Status": "400 Bad Request", "Response Body": "", "Number Deleted": 0,
+           "Number Not Found": 0, "Errors": [["/box/o", "Not an SLO manifest"]]}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", [False, None], ids=["plain", "unknown-kind"])
+async def test_a_retried_delete_answered_404_is_done(
+    mock: respx.MockRouter, swift: SwiftStorageDriver, kind: bool | None
+) -> None:
+    # The first DELETE reached Swift and deleted the object; its answer was lost; the retry finds nothing.
+    if kind is None:  # built by hand: a manifest delete first, then the plain one
+        mock.delete(f"{SWIFT}/box/o", params={"multipart-manifest": "delete"}).respond(200, json=NOT_SLO)
+    plain = mock.delete(f"{SWIFT}/box/o", params={}).mock(side_effect=[lost(), httpx.Response(404)])
+    extra = {} if kind is None else {"static_large_object": kind}
+    await swift.delete_object(Object(name="o", size=1, container_name="box", extra=extra))
+    assert plain.call_count == 2
+
+
+@pytest.mark.parametrize("kind", [False, None], ids=["plain", "unknown-kind"])
+async def test_a_first_delete_answered_404_is_still_not_found(
+    mock: respx.MockRouter, swift: SwiftStorageDriver, kind: bool | None
+) -> None:
+    if kind is None:
+        mock.delete(f"{SWIFT}/box/o", params={"multipart-manifest": "delete"}).respond(200, json=NOT_SLO)
+    # Refused before anything was sent, then 404: no earlier attempt reached Swift.
+    refused = httpx.ConnectError("connection refused")
+    mock.delete(f"{SWIFT}/box/o", params={}).mock(side_effect=[refused, httpx.Response(404)])
+    extra = {} if kind is None else {"static_large_object": kind}
+    with pytest.raises(ObjectNotFoundError):
+        await swift.delete_object(Object(name="o", size=1, container_name="box", extra=extra))
+
+
+async def test_a_retried_container_delete_answered_404_is_done(
+    mock: respx.MockRouter, swift: SwiftStorageDriver
+) -> None:
+    route = mock.delete(f"{SWIFT}/gone").mock(side_effect=[lost(), httpx.Response(404)])
+    await swift.delete_container(Container(name="gone"))
+    assert route.call_count == 2
+    mock.delete(f"{SWIFT}/never").respond(404)
+    with pytest.raises(ContainerNotFoundError):
+        await swift.delete_container(Container(name="never"))
+
+
+async def test_a_retried_slo_delete_that_finds_nothing_is_done(
+    mock: respx.MockRouter, swift: SwiftStorageDriver
+) -> None:
+    gone = {"Response Status": "200 OK", "Response Body": "", "Number Deleted": 0, "Number Not Found": 1,
+            "Errors": []}  # fmt: skip
+    route = mock.delete(f"{SWIFT}/box/big", params={"multipart-manifest": "delete"}).mock(
+        side_effect=[lost(), httpx.Response(200, json=gone)]
+    )
+    await swift.delete_object(
+        Object(name="big", size=9, container_name="box", extra={"static_large_object": True})
+    )
+    assert route.call_count == 2
+
+
+async def test_a_retried_slo_delete_still_reports_its_errors(
+    mock: respx.MockRouter, swift: SwiftStorageDriver
+) -> None:
+    # A lost first answer does not make a retry's failure a success: a segment could not be deleted.
+    failed = {"Response Status": "400 Bad Request", "Response Body": "", "Number Deleted": 1,
+              "Number Not Found": 1, "Errors": [["/box_segments/x/00000002", "403 Forbidden"]]}  # fmt: skip
+    mock.delete(f"{SWIFT}/box/big", params={"multipart-manifest": "delete"}).mock(
+        side_effect=[lost(), httpx.Response(200, json=failed)]
+    )
+    with pytest.raises(ProviderError, match="403 Forbidden") as info:
+        await swift.delete_object(
+            Object(name="big", size=9, container_name="box", extra={"static_large_object": True})
+        )
+    assert info.value.code == "BulkDeleteFailed"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from asynccloud._json import MalformedJson, json_object
 from asynccloud.auth.keystone._catalog import ServiceCatalog
 from asynccloud.errors import ProviderError
 
@@ -90,12 +91,9 @@ def parse_v2_access(response: httpx.Response, now: datetime, provider: str | Non
 
 def _json(response: httpx.Response, provider: str | None) -> Mapping[str, Any]:
     try:
-        data = response.json()
-    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
-        raise malformed(response, "the body is not JSON", provider) from None
-    if not isinstance(data, Mapping):
-        raise malformed(response, "the body is not a JSON object", provider)
-    return data
+        return json_object(response)
+    except MalformedJson as exc:  # not JSON, nested too deep to decode, or not an object
+        raise malformed(response, str(exc), provider) from None
 
 
 def malformed(response: httpx.Response, what: str, provider: str | None) -> ProviderError:

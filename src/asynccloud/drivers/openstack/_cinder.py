@@ -14,8 +14,10 @@ from urllib.parse import quote
 import httpx
 
 from asynccloud._capability import Capability
+from asynccloud._json import json_object, objects, optional, require
 from asynccloud._pagination import collect, link_pages, next_link
 from asynccloud.drivers._kinds import ComputeDriverBase
+from asynccloud.drivers._unreadable import wrap_unreadable_verbs
 from asynccloud.drivers.openstack._nova_parse import relink, to_snapshot, to_volume
 from asynccloud.errors import ConfigurationError
 
@@ -52,9 +54,9 @@ class CinderVolumes(ComputeDriverBase, abc.ABC):
 
     def _pages(self, first: str, key: str) -> AsyncIterator[dict[str, Any]]:
         async def fetch(url: str) -> tuple[list[dict[str, Any]], str | None]:
-            body = (await self._http.request("GET", url)).json()
-            items = body.get(key) or []
-            return items, relink(first, next_link(body.get(f"{key}_links"))) if items else None
+            body = json_object(await self._http.request("GET", url))
+            items = objects(body, key)
+            return items, relink(first, next_link(optional(body, f"{key}_links", list))) if items else None
 
         return link_pages(fetch, first, provider=self.provider)
 
@@ -74,7 +76,9 @@ class CinderVolumes(ComputeDriverBase, abc.ABC):
         """One volume by id (``VolumeNotFoundError`` when there is none)."""
         self._require(Capability.VOLUMES)
         url = f"{await self._volume_url()}/volumes/{_q(volume_id)}"
-        return self.bind(to_volume((await self._http.request("GET", url)).json()["volume"]))
+        return self.bind(
+            to_volume(require(json_object(await self._http.request("GET", url)), "volume", dict))
+        )
 
     async def create_volume(
         self,
@@ -112,7 +116,7 @@ class CinderVolumes(ComputeDriverBase, abc.ABC):
         body.update({k: v for k, v in optional.items() if v is not None})
         url = f"{await self._volume_url()}/volumes"
         response = await self._http.request("POST", url, json={"volume": body})
-        return self.bind(to_volume(response.json()["volume"]))
+        return self.bind(to_volume(require(json_object(response), "volume", dict)))
 
     async def attach_volume(self, node: Node, volume: StorageVolume, device: str | None = None) -> None:
         """Attach a volume to a node through Nova (``device`` like ``/dev/vdb``; ``None``: Nova picks)."""
@@ -165,9 +169,13 @@ class CinderVolumes(ComputeDriverBase, abc.ABC):
             body["name"] = name
         url = f"{await self._volume_url()}/snapshots"
         response = await self._http.request("POST", url, json={"snapshot": body})
-        return self.bind(to_snapshot(response.json()["snapshot"]))
+        return self.bind(to_snapshot(require(json_object(response), "snapshot", dict)))
 
     async def destroy_volume_snapshot(self, snapshot: VolumeSnapshot) -> None:
         """Delete a snapshot (``DELETE /snapshots/{id}``)."""
         self._require(Capability.VOLUME_SNAPSHOTS)
         await self._http.request("DELETE", f"{await self._volume_url()}/snapshots/{_q(snapshot.id)}")
+
+
+# A mixin, not an HttpDriverBase: its verbs get the unreadable-answer guard here, for every driver using it.
+wrap_unreadable_verbs(CinderVolumes)

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from asynccloud._json import json_object, objects, optional, require
 from asynccloud._pagination import link_pages, next_link
 from asynccloud.drivers.openstack._nova_parse import relink, to_glance_image, to_nova_image
 
@@ -57,13 +58,14 @@ def image_pages(
         first = str(httpx.URL(f"{base}/images/detail", params=params))
 
     async def fetch(url: str) -> tuple[list[NodeImage], str | None]:
-        body = (await http.request("GET", url, headers=headers)).json()
-        items = body.get("images") or []
+        body = json_object(await http.request("GET", url, headers=headers))
+        items = objects(body, "images")
         if not items:
             return [], None
         if glance:
-            return [to_glance_image(raw) for raw in items], relink(first, body.get("next"))
-        return [to_nova_image(raw) for raw in items], relink(first, next_link(body.get("images_links")))
+            return [to_glance_image(raw) for raw in items], relink(first, optional(body, "next", str))
+        links = optional(body, "images_links", list)
+        return [to_nova_image(raw) for raw in items], relink(first, next_link(links))
 
     return link_pages(fetch, first, provider=provider)
 
@@ -79,10 +81,10 @@ async def get_image(
     """One image by id (``ImageNotFoundError`` from the error policy when there is none)."""
     quoted = quote(image_id, safe="")
     if service == "image":
-        body = (await http.request("GET", f"{_glance_v2(base)}/images/{quoted}", headers=headers)).json()
+        body = json_object(await http.request("GET", f"{_glance_v2(base)}/images/{quoted}", headers=headers))
         return to_glance_image(body)
-    body = (await http.request("GET", f"{base}/images/{quoted}", headers=headers)).json()
-    return to_nova_image(body["image"])
+    body = json_object(await http.request("GET", f"{base}/images/{quoted}", headers=headers))
+    return to_nova_image(require(body, "image", dict))
 
 
 def _glance_v2(base: str) -> str:

@@ -2,7 +2,8 @@
 
 The shapes follow the OpenStack Compute API v2.1 (servers, flavors, key pairs, availability zones, the
 ``/images`` proxy that Rackspace's next-generation Cloud Servers still serve), Image API v2 and Block
-Storage API v3 references.
+Storage API v3 references. Fields are read with the accessors of :mod:`asynccloud._json`: a field of the wrong
+type raises ``MalformedJson`` naming it (the driver verb reports it as a ``ProviderError``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from asynccloud._json import identifier, objects, optional, require
 from asynccloud.models import (
     KeyPair,
     Node,
@@ -127,26 +129,26 @@ def split_addresses(server: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """
     public: list[str] = []
     private: list[str] = []
-    addresses = server.get("addresses")
-    for entries in (addresses or {}).values() if isinstance(addresses, Mapping) else ():
-        for entry in entries or ():
-            if not isinstance(entry, Mapping) or not isinstance(entry.get("addr"), str):
+    addresses = optional(server, "addresses", dict, "server") or {}
+    for network in addresses:
+        for entry in objects(addresses, network, "server.addresses"):
+            address = optional(entry, "addr", str, f"server.addresses.{network}")
+            if not address:
                 continue
-            address = entry["addr"]
             kind = entry.get("OS-EXT-IPS:type")
             target = public if kind == "floating" or _is_public(address) else private
             if address not in target:
                 target.append(address)
     for key in ("accessIPv4", "accessIPv6"):
-        address = server.get(key)
-        if isinstance(address, str) and address and address not in public and address not in private:
+        address = optional(server, key, str, "server")
+        if address and address not in public and address not in private:
             public.append(address)
     return public, private
 
 
 def node_state(server: Mapping[str, Any]) -> NodeState:
     """The portable state of a server: its ``status``, refined by a power change in progress."""
-    state = NODE_STATES.get(str(server.get("status", "")).upper(), NodeState.UNKNOWN)
+    state = NODE_STATES.get((optional(server, "status", str, "server") or "").upper(), NodeState.UNKNOWN)
     task = server.get("OS-EXT-STS:task_state")
     if state in (NodeState.RUNNING, NodeState.STOPPED) and isinstance(task, str) and task in _TASK_STATES:
         return _TASK_STATES[task]
@@ -191,15 +193,15 @@ def to_node(server: Mapping[str, Any]) -> Node:
     }
     extra = {name: server[key] for key, name in extra_keys.items() if key in server}
     return Node(
-        id=str(server["id"]),
-        name=str(server.get("name") or ""),
+        id=identifier(server, "id", "server"),
+        name=optional(server, "name", str, "server") or "",
         state=node_state(server),
         public_ips=public,
         private_ips=private,
         size_id=_ref_id(server.get("flavor")),
         image_id=_ref_id(server.get("image")),
-        location_id=server.get("OS-EXT-AZ:availability_zone") or None,
-        created_at=parse_time(server.get("created")),
+        location_id=optional(server, "OS-EXT-AZ:availability_zone", str, "server") or None,
+        created_at=parse_time(optional(server, "created", str, "server")),
         extra=extra,
     )
 
@@ -217,13 +219,14 @@ def to_size(flavor: Mapping[str, Any]) -> NodeSize:
         "description": "description",
     }
     extra = {name: flavor[key] for key, name in extra_keys.items() if key in flavor}
-    vcpus = flavor.get("vcpus")
+    flavor_id = identifier(flavor, "id", "flavor")
+    vcpus = optional(flavor, "vcpus", float, "flavor")
     return NodeSize(
-        id=str(flavor["id"]),
-        name=str(flavor.get("name") or flavor["id"]),
-        ram=int(flavor.get("ram") or 0),
-        disk=int(flavor["disk"]) if flavor.get("disk") is not None else None,
-        vcpus=float(vcpus) if isinstance(vcpus, int | float) else None,
+        id=flavor_id,
+        name=optional(flavor, "name", str, "flavor") or flavor_id,
+        ram=optional(flavor, "ram", int, "flavor") or 0,
+        disk=optional(flavor, "disk", int, "flavor"),
+        vcpus=float(vcpus) if vcpus is not None else None,
         extra=extra,
     )
 
@@ -238,8 +241,8 @@ _GLANCE_EXTRA = (
 def to_glance_image(image: Mapping[str, Any]) -> NodeImage:
     """A Glance v2 image (``GET /v2/images`` or ``/v2/images/{id}``)."""
     return NodeImage(
-        id=str(image["id"]),
-        name=image.get("name"),
+        id=identifier(image, "id", "image"),
+        name=optional(image, "name", str, "image"),
         extra={key: image[key] for key in _GLANCE_EXTRA if key in image},
     )
 
@@ -258,28 +261,31 @@ def to_nova_image(image: Mapping[str, Any]) -> NodeImage:
         "OS-DCF:diskConfig": "disk_config",
     }
     extra = {name: image[key] for key, name in extra_keys.items() if key in image}
-    if isinstance(image.get("server"), Mapping):
-        extra["server_id"] = image["server"].get("id")
-    return NodeImage(id=str(image["id"]), name=image.get("name"), extra=extra)
+    server = optional(image, "server", dict, "image")
+    if server is not None:
+        extra["server_id"] = server.get("id")
+    return NodeImage(
+        id=identifier(image, "id", "image"), name=optional(image, "name", str, "image"), extra=extra
+    )
 
 
 def to_location(zone: Mapping[str, Any]) -> NodeLocation:
     """A Nova availability zone (``GET /os-availability-zone``)."""
-    name = str(zone.get("zoneName") or "")
-    state = zone.get("zoneState")
-    available = bool(state.get("available")) if isinstance(state, Mapping) else None
+    name = optional(zone, "zoneName", str, "zone") or ""
+    state = optional(zone, "zoneState", dict, "zone")
+    available = bool(state.get("available")) if state is not None else None
     return NodeLocation(id=name, name=name, extra={"available": available, "hosts": zone.get("hosts")})
 
 
 def to_key_pair(data: Mapping[str, Any]) -> KeyPair:
     """A Nova key pair; ``private_key`` (only in a create answer) becomes a ``SecretStr``."""
-    private = data.get("private_key")
+    private = optional(data, "private_key", str, "keypair")
     extra_keys = ("type", "user_id", "created_at", "id", "deleted")
     return KeyPair(
-        name=str(data["name"]),
-        fingerprint=data.get("fingerprint"),
-        public_key=data.get("public_key"),
-        private_key=SecretStr(private) if isinstance(private, str) and private else None,
+        name=require(data, "name", str, "keypair"),
+        fingerprint=optional(data, "fingerprint", str, "keypair"),
+        public_key=optional(data, "public_key", str, "keypair"),
+        private_key=SecretStr(private) if private else None,
         extra={key: data[key] for key in extra_keys if key in data},
     )
 
@@ -296,11 +302,11 @@ def to_volume(volume: Mapping[str, Any]) -> StorageVolume:
         "source_volid", "encrypted", "multiattach", "created_at", "updated_at", "user_id",
     )  # fmt: skip
     return StorageVolume(
-        id=str(volume["id"]),
-        name=volume.get("name") or volume.get("display_name"),
-        size=int(volume.get("size") or 0),
-        state=volume_state(volume.get("status")),
-        location_id=volume.get("availability_zone") or None,
+        id=identifier(volume, "id", "volume"),
+        name=optional(volume, "name", str, "volume") or optional(volume, "display_name", str, "volume"),
+        size=optional(volume, "size", int, "volume") or 0,
+        state=volume_state(optional(volume, "status", str, "volume")),
+        location_id=optional(volume, "availability_zone", str, "volume") or None,
         extra={key: volume[key] for key in extra_keys if key in volume},
     )
 
@@ -308,14 +314,14 @@ def to_volume(volume: Mapping[str, Any]) -> StorageVolume:
 def to_snapshot(snapshot: Mapping[str, Any]) -> VolumeSnapshot:
     """A Cinder v3 snapshot (``GET /snapshots/detail``, a create answer)."""
     extra_keys = ("status", "description", "metadata", "progress", "updated_at")
-    size = snapshot.get("size")
     return VolumeSnapshot(
-        id=str(snapshot["id"]),
-        name=snapshot.get("name") or snapshot.get("display_name"),
-        size=int(size) if isinstance(size, int | float) else None,
-        state=volume_state(snapshot.get("status")),
-        volume_id=snapshot.get("volume_id"),
-        created_at=parse_time(snapshot.get("created_at")),
+        id=identifier(snapshot, "id", "snapshot"),
+        name=optional(snapshot, "name", str, "snapshot")
+        or optional(snapshot, "display_name", str, "snapshot"),
+        size=optional(snapshot, "size", int, "snapshot"),
+        state=volume_state(optional(snapshot, "status", str, "snapshot")),
+        volume_id=optional(snapshot, "volume_id", str, "snapshot"),
+        created_at=parse_time(optional(snapshot, "created_at", str, "snapshot")),
         extra={key: snapshot[key] for key in extra_keys if key in snapshot},
     )
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 
 from asynccloud._capability import Capability
+from asynccloud._json import MalformedJson, identifier, json_object, objects, optional, require
 from asynccloud._pagination import link_pages
 from asynccloud._polling import poll_until
 from asynccloud.drivers._kinds import DNSDriverBase
@@ -149,7 +150,11 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
 
         async def fetch() -> dict[str, Any] | None:
             response = await self._http.request("GET", url, ok={404} if gone else ())
-            return None if response.status_code == 404 else dict(response.json())
+            if response.status_code == 404:
+                return None
+            state = json_object(response)
+            require(state, "status", str, "recordset" if "/recordsets/" in url else "zone")  # else: no end
+            return state
 
         def failed(state: dict[str, Any] | None) -> str | None:
             if state is not None and state.get("status") == "ERROR":
@@ -177,16 +182,17 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
     # ----------------------------------------------------------------------------------------- zones
 
     def _zone(self, raw: Mapping[str, Any]) -> Zone:
-        name = str(raw["name"])
+        name = require(raw, "name", str, "zone")
         keys = ("email", "description", "status", "action", "serial", "masters", "pool_id", "created_at")
         extra = {k: raw[k] for k in keys if raw.get(k) not in (None, "", [])}
         extra["name"] = name
+        secondary = (optional(raw, "type", str, "zone") or "").upper() == "SECONDARY"
         return self.bind(
             Zone(
-                id=str(raw["id"]),
+                id=identifier(raw, "id", "zone"),
                 domain=name.rstrip("."),
-                type=ZoneType.SLAVE if str(raw.get("type")).upper() == "SECONDARY" else ZoneType.MASTER,
-                ttl=raw.get("ttl"),
+                type=ZoneType.SLAVE if secondary else ZoneType.MASTER,
+                ttl=optional(raw, "ttl", int, "zone"),
                 extra=extra,
             )
         )
@@ -194,9 +200,9 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
     async def _pages(self, path: str, key: str) -> AsyncIterator[dict[str, Any]]:
         async def fetch(url: str) -> tuple[list[dict[str, Any]], str | None]:
             params = None if "?" in url else {"limit": self._page_size}
-            body = (await self._http.request("GET", url, params=params)).json()
-            links = body.get("links") or {}
-            return list(body.get(key) or []), links.get("next") if isinstance(links, dict) else None
+            body = json_object(await self._http.request("GET", url, params=params))
+            links = optional(body, "links", dict) or {}
+            return objects(body, key), optional(links, "next", str, "links")
 
         # A paginator, not a generator around one: abandoned by a failing consumer, it needs no finalizing.
         return link_pages(fetch, await self._url(path), provider=self.provider)
@@ -212,7 +218,7 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
         Raises:
             ZoneNotFoundError: No such zone.
         """
-        return self._zone((await self._http.request("GET", await self._url(f"/zones/{zone_id}"))).json())
+        return self._zone(json_object(await self._http.request("GET", await self._url(f"/zones/{zone_id}"))))
 
     async def create_zone(
         self,
@@ -246,8 +252,8 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
             body["ttl"] = int(ttl)
         if extra.get("description"):
             body["description"] = extra["description"]
-        raw = (await self._http.request("POST", await self._url("/zones"), json=body)).json()
-        url = await self._url(f"/zones/{raw['id']}")
+        raw = json_object(await self._http.request("POST", await self._url("/zones"), json=body))
+        url = await self._url(f"/zones/{identifier(raw, 'id', 'zone')}")
         return self._zone(await self._settle(raw, url, f"zone {body['name']} to be ACTIVE"))
 
     async def update_zone(
@@ -261,7 +267,7 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
         if not body:
             return zone
         url = await self._url(f"/zones/{zone.id}")
-        raw = (await self._http.request("PATCH", url, json=body)).json()
+        raw = json_object(await self._http.request("PATCH", url, json=body))
         return self._zone(await self._settle(raw, url, f"zone {zone.domain} update to be ACTIVE"))
 
     async def delete_zone(self, zone: Zone) -> None:
@@ -277,23 +283,27 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
     # --------------------------------------------------------------------------------------- records
 
     def _record(self, raw: Mapping[str, Any], zone_name: str | None = None) -> Record | None:
+        type_name = require(raw, "type", str, "recordset").upper()
         try:
-            rtype = RecordType(str(raw["type"]).upper())
+            rtype = RecordType(type_name)
         except ValueError:
             return None  # a type this SDK has no name for
-        zone_name = str(raw.get("zone_name") or zone_name or "")
-        values = [str(v) for v in raw.get("records") or ()]
+        zone_name = optional(raw, "zone_name", str, "recordset") or zone_name or ""
+        values = optional(raw, "records", list, "recordset") or []
+        if not all(isinstance(value, str) for value in values):
+            raise MalformedJson("recordset.records holds a value that is not a string")
+        fqdn = require(raw, "name", str, "recordset")
         keys = ("description", "status", "action", "version", "created_at", "updated_at")
         extra: dict[str, Any] = {k: raw[k] for k in keys if raw.get(k) not in (None, "")}
-        extra.update(records=values, fqdn=raw["name"])
+        extra.update(records=values, fqdn=fqdn)
         return self.bind(
             Record(
-                id=str(raw["id"]),
-                name=_relative(str(raw["name"]), zone_name),
+                id=identifier(raw, "id", "recordset"),
+                name=_relative(fqdn, zone_name),
                 type=rtype,
                 data=values[0] if values else "",
-                zone_id=str(raw["zone_id"]),
-                ttl=raw.get("ttl"),
+                zone_id=identifier(raw, "zone_id", "recordset"),
+                ttl=optional(raw, "ttl", int, "recordset"),
                 extra=extra,
             )
         )
@@ -319,7 +329,7 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
             ZoneNotFoundError / RecordNotFoundError: No such zone or recordset.
         """
         url = await self._url(f"/zones/{zone_id}/recordsets/{record_id}")
-        return self._checked((await self._http.request("GET", url)).json())
+        return self._checked(json_object(await self._http.request("GET", url)))
 
     async def create_record(
         self,
@@ -350,9 +360,10 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
         if extra.get("description"):
             body["description"] = extra["description"]
         url = await self._url(f"/zones/{zone.id}/recordsets")
-        raw = (await self._http.request("POST", url, json=body)).json()
+        raw = json_object(await self._http.request("POST", url, json=body))
         what = f"{body['type']} recordset {body['name']} to be ACTIVE"
-        return self._checked(await self._settle(raw, f"{url}/{raw['id']}", what), zone_name)
+        record_url = f"{url}/{identifier(raw, 'id', 'recordset')}"
+        return self._checked(await self._settle(raw, record_url, what), zone_name)
 
     async def update_record(
         self,
@@ -387,7 +398,7 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
         if not body:
             return record
         url = await self._url(f"/zones/{record.zone_id}/recordsets/{record.id}")
-        raw = (await self._http.request("PUT", url, json=body)).json()
+        raw = json_object(await self._http.request("PUT", url, json=body))
         return self._checked(await self._settle(raw, url, f"recordset {record.id} update to be ACTIVE"))
 
     async def delete_record(self, record: Record) -> None:

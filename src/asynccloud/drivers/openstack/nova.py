@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack
 from urllib.parse import quote
 
 import httpx
 
 from asynccloud._capability import Capability
+from asynccloud._json import identifier, json_object, objects, optional, require
 from asynccloud._pagination import link_pages, next_link
 from asynccloud.drivers.openstack import _glance
 from asynccloud.drivers.openstack._cinder import CinderVolumes
@@ -50,7 +50,7 @@ from asynccloud.errors import ConfigurationError, NotSupportedError
 from asynccloud.models import KeyPair, Node, NodeImage, NodeLocation, NodeSize, NodeState
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Mapping, Sequence
 
     from asynccloud._pagination import Paginator
 
@@ -196,9 +196,9 @@ class OpenStackNodeDriver(CinderVolumes, OpenStackDriverBase):
         first = str(httpx.URL(f"{await self._nova_url()}{path}", params=params))
 
         async def fetch(url: str) -> tuple[list[dict[str, Any]], str | None]:
-            body = (await self._nova("GET", url)).json()
-            items = body.get(key) or []
-            return items, relink(first, next_link(body.get(f"{key}_links"))) if items else None
+            body = json_object(await self._nova("GET", url))
+            items = objects(body, key)
+            return items, relink(first, next_link(optional(body, f"{key}_links", list))) if items else None
 
         return link_pages(fetch, first, provider=self.provider)
 
@@ -212,7 +212,7 @@ class OpenStackNodeDriver(CinderVolumes, OpenStackDriverBase):
     async def get_node(self, node_id: str) -> Node:
         """One server (``NodeNotFoundError`` when there is none)."""
         response = await self._nova("GET", f"/servers/{_q(node_id)}")
-        return self.bind(to_node(response.json()["server"]))
+        return self.bind(to_node(require(json_object(response), "server", dict)))
 
     async def create_node(
         self,
@@ -278,7 +278,9 @@ class OpenStackNodeDriver(CinderVolumes, OpenStackDriverBase):
             server["config_drive"] = ex_config_drive
         if ex_disk_config is not None:
             server["OS-DCF:diskConfig"] = ex_disk_config
-        created = (await self._nova("POST", "/servers", json={"server": server})).json()["server"]
+        created = require(
+            json_object(await self._nova("POST", "/servers", json={"server": server})), "server", dict
+        )
         extra: dict[str, Any] = {"status": "BUILD"}
         for key_, name_ in (("key_name", "key_name"), ("metadata", "metadata")):
             if key_ in server:
@@ -289,7 +291,7 @@ class OpenStackNodeDriver(CinderVolumes, OpenStackDriverBase):
             extra["security_groups"] = created["security_groups"]
         return self.bind(
             Node(
-                id=str(created["id"]),
+                id=identifier(created, "id", "server"),
                 name=name,
                 state=NodeState.PENDING,
                 size_id=size.id,
@@ -356,9 +358,9 @@ class OpenStackNodeDriver(CinderVolumes, OpenStackDriverBase):
 
     async def iterate_locations(self) -> AsyncIterator[NodeLocation]:
         """The availability zones (``GET /os-availability-zone``); ``extra["available"]``: in service."""
-        body = (await self._nova("GET", "/os-availability-zone")).json()
-        for zone in body.get("availabilityZoneInfo") or []:
-            if isinstance(zone, Mapping) and zone.get("zoneName"):
+        body = json_object(await self._nova("GET", "/os-availability-zone"))
+        for zone in objects(body, "availabilityZoneInfo"):
+            if optional(zone, "zoneName", str, "zone"):
                 yield self.bind(to_location(zone))
 
     # ------------------------------------------------------------------------------------ key pairs
@@ -366,12 +368,12 @@ class OpenStackNodeDriver(CinderVolumes, OpenStackDriverBase):
     async def iterate_key_pairs(self) -> AsyncIterator[KeyPair]:
         """The user's key pairs (``GET /os-keypairs``, following ``keypairs_links``)."""
         async for item in await self._nova_pages("/os-keypairs", "keypairs"):
-            yield self.bind(to_key_pair(item.get("keypair", item)))
+            yield self.bind(to_key_pair(optional(item, "keypair", dict, "keypairs entry") or item))
 
     async def get_key_pair(self, name: str) -> KeyPair:
         """One key pair by name (``KeyPairNotFoundError`` when there is none)."""
         response = await self._nova("GET", f"/os-keypairs/{_q(name)}")
-        return self.bind(to_key_pair(response.json()["keypair"]))
+        return self.bind(to_key_pair(require(json_object(response), "keypair", dict)))
 
     async def create_key_pair(self, name: str) -> KeyPair:
         """Have Nova generate a key pair; its ``private_key`` (a ``SecretStr``) is only in this result.
@@ -382,7 +384,7 @@ class OpenStackNodeDriver(CinderVolumes, OpenStackDriverBase):
         """
         self._require(Capability.KEY_PAIR_CREATE)
         response = await self._nova("POST", "/os-keypairs", json={"keypair": {"name": name}})
-        key_pair = to_key_pair(response.json()["keypair"])
+        key_pair = to_key_pair(require(json_object(response), "keypair", dict))
         if key_pair.private_key is not None:
             self._http.add_secrets(key_pair.private_key.get_secret_value())
         return self.bind(key_pair)
@@ -395,7 +397,7 @@ class OpenStackNodeDriver(CinderVolumes, OpenStackDriverBase):
         """
         body = {"keypair": {"name": name, "public_key": key_material.strip()}}
         response = await self._nova("POST", "/os-keypairs", json=body)
-        return self.bind(to_key_pair(response.json()["keypair"]))
+        return self.bind(to_key_pair(require(json_object(response), "keypair", dict)))
 
     async def delete_key_pair(self, key_pair: KeyPair) -> None:
         """Delete a key pair (``KeyPairNotFoundError`` when there is none)."""

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Unpack
 import anyio
 
 from asynccloud._capability import Capability
+from asynccloud._json import identifier, json_object, objects, optional, require
 from asynccloud._pagination import link_pages, next_link
 from asynccloud._polling import poll_until
 from asynccloud.drivers._kinds import LoadBalancerDriverBase
@@ -64,6 +65,13 @@ def _classify(path: str, status: int) -> type[ProviderError] | None:
     if status == 404 and "/loadbalancers/" in path:
         return BalancerNotFoundError
     return None
+
+
+def _ids(raw: Mapping[str, Any], key: str) -> list[str]:
+    """The ids of a balancer's ``listeners`` or ``pools`` (``[{"id": ...}]``; missing or ``null``: none)."""
+    if raw.get(key) is None:
+        return []
+    return [identifier(ref, "id", f"loadbalancer.{key}") for ref in objects(raw, key, "loadbalancer")]
 
 
 def _port(value: int | None, what: str) -> int:
@@ -137,9 +145,9 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
     # ---------------------------------------------------------------------------------------- models
 
     def _balancer(self, raw: Mapping[str, Any], listener: Mapping[str, Any] | None) -> LoadBalancer:
-        status = str(raw.get("provisioning_status", ""))
-        pools = [p["id"] for p in raw.get("pools") or () if isinstance(p, dict) and p.get("id")]
-        listeners = [x["id"] for x in raw.get("listeners") or () if isinstance(x, dict) and x.get("id")]
+        status = optional(raw, "provisioning_status", str, "loadbalancer") or ""
+        pools, listeners = _ids(raw, "pools"), _ids(raw, "listeners")
+        protocol = optional(listener, "protocol", str, "listener") if listener else None
         extra: dict[str, Any] = {
             "provisioning_status": status,
             "operating_status": raw.get("operating_status"),
@@ -147,15 +155,15 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
             "vip_port_id": raw.get("vip_port_id"),
             "listener_id": listeners[0] if listeners else None,
             "pool_id": pools[0] if pools else None,
-            "protocol": str(listener["protocol"]).lower() if listener and listener.get("protocol") else None,
+            "protocol": protocol.lower() if protocol else None,
         }
         return self.bind(
             LoadBalancer(
-                id=str(raw["id"]),
-                name=str(raw.get("name") or ""),
+                id=identifier(raw, "id", "loadbalancer"),
+                name=optional(raw, "name", str, "loadbalancer") or "",
                 state=_STATES.get(status, BalancerState.UNKNOWN),
-                ip=raw.get("vip_address"),
-                port=listener.get("protocol_port") if listener else None,
+                ip=optional(raw, "vip_address", str, "loadbalancer"),
+                port=optional(listener, "protocol_port", int, "listener") if listener else None,
                 extra={k: v for k, v in extra.items() if v is not None},
             )
         )
@@ -164,10 +172,10 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
         keys = ("name", "subnet_id", "operating_status", "provisioning_status", "admin_state_up")
         return self.bind(
             Member(
-                id=str(raw["id"]),
-                ip=raw.get("address"),
-                port=raw.get("protocol_port"),
-                weight=raw.get("weight"),
+                id=identifier(raw, "id", "member"),
+                ip=optional(raw, "address", str, "member"),
+                port=optional(raw, "protocol_port", int, "member"),
+                weight=optional(raw, "weight", int, "member"),
                 extra={k: raw[k] for k in keys if raw.get(k) is not None},
             )
         )
@@ -185,8 +193,8 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
     def _pages(self, first: str, key: str) -> AsyncIterator[dict[str, Any]]:
         async def fetch(url: str) -> tuple[list[dict[str, Any]], str | None]:
             params = None if "?" in url else {"limit": self._page_size}
-            body = (await self._http.request("GET", url, params=params)).json()
-            return list(body.get(key) or []), next_link(body.get(f"{key}_links"))
+            body = json_object(await self._http.request("GET", url, params=params))
+            return objects(body, key), next_link(optional(body, f"{key}_links", list))
 
         return link_pages(fetch, first, provider=self.provider)
 
@@ -194,14 +202,20 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
         """Every balancer of the project, with the port of its first listener."""
         listeners: dict[str, dict[str, Any]] = {}
         async for listener in self._pages(await self._url("/listeners"), "listeners"):
-            listeners.setdefault(str(listener["id"]), listener)
+            listeners.setdefault(identifier(listener, "id", "listener"), listener)
         async for raw in self._pages(await self._url("/loadbalancers"), "loadbalancers"):
-            first = next(iter(raw.get("listeners") or ()), None)
-            yield self._balancer(raw, listeners.get(str(first["id"])) if first else None)
+            first = next(iter(_ids(raw, "listeners")), None)
+            yield self._balancer(raw, listeners.get(first) if first else None)
 
     async def _get_raw(self, balancer_id: str) -> dict[str, Any]:
-        body = (await self._http.request("GET", await self._url(f"/loadbalancers/{balancer_id}"))).json()
-        return dict(body["loadbalancer"])
+        response = await self._http.request("GET", await self._url(f"/loadbalancers/{balancer_id}"))
+        return require(json_object(response), "loadbalancer", dict)
+
+    async def _state(self, balancer_id: str) -> dict[str, Any]:
+        """The balancer's API object, which must say its ``provisioning_status`` (a wait needs it)."""
+        raw = await self._get_raw(balancer_id)
+        require(raw, "provisioning_status", str, "loadbalancer")
+        return raw
 
     async def get_balancer(self, balancer_id: str) -> LoadBalancer:
         """One balancer by id (two requests: the balancer and its first listener).
@@ -211,16 +225,16 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
         """
         raw = await self._get_raw(balancer_id)
         listener = None
-        if raw.get("listeners"):
-            url = await self._url(f"/listeners/{raw['listeners'][0]['id']}")
-            listener = (await self._http.request("GET", url)).json()["listener"]
+        if listener_ids := _ids(raw, "listeners"):
+            url = await self._url(f"/listeners/{listener_ids[0]}")
+            listener = require(json_object(await self._http.request("GET", url)), "listener", dict)
         return self._balancer(raw, listener)
 
     async def _pool_id(self, balancer: LoadBalancer) -> str:
         pool_id = balancer.extra.get("pool_id")
         if not pool_id:
-            pools = (await self._get_raw(balancer.id)).get("pools") or []
-            pool_id = pools[0]["id"] if pools else None
+            pools = _ids(await self._get_raw(balancer.id), "pools")
+            pool_id = pools[0] if pools else None
         if not pool_id:
             raise NotFoundError(f"balancer {balancer.id} has no pool", provider=self.provider, status=404)
         return str(pool_id)
@@ -246,7 +260,7 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
             return f"provisioning_status {status}" if status in ("ERROR", "DELETED") else None
 
         return await poll_until(
-            lambda: self._get_raw(balancer_id),
+            lambda: self._state(balancer_id),
             lambda raw: raw.get("provisioning_status") == "ACTIVE",
             failed=failed,
             timeout=self._wait_timeout,
@@ -272,7 +286,7 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
 
     async def _post(self, path: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self._http.request("POST", await self._url(path), json={key: body})
-        return dict(response.json()[key])
+        return require(json_object(response), key, dict)
 
     async def create_balancer(
         self,
@@ -303,7 +317,7 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
         raw = await self._post(
             "/loadbalancers", "loadbalancer", {"name": name, "vip_subnet_id": self.vip_subnet_id}
         )
-        balancer_id = str(raw["id"])
+        balancer_id = identifier(raw, "id", "loadbalancer")
         try:
             await self.ex_wait_until_active(balancer_id)
             listener = await self._post(
@@ -316,6 +330,7 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
                     "loadbalancer_id": balancer_id,
                 },
             )
+            listener_id = identifier(listener, "id", "listener")
             await self.ex_wait_until_active(balancer_id)
             pool_protocol = "HTTP" if proto == "terminated_https" else proto.upper()
             pool = await self._post(
@@ -325,12 +340,13 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
                     "name": name,
                     "protocol": pool_protocol,
                     "lb_algorithm": lb_algorithm,
-                    "listener_id": listener["id"],
+                    "listener_id": listener_id,
                 },
             )
+            pool_id = identifier(pool, "id", "pool")
             for body in bodies:
                 await self.ex_wait_until_active(balancer_id)
-                await self._post(f"/pools/{pool['id']}/members", "member", body)
+                await self._post(f"/pools/{pool_id}/members", "member", body)
             final = await self.ex_wait_until_active(balancer_id)
         except Exception:
             with anyio.CancelScope(shield=True), anyio.move_on_after(30):
@@ -341,8 +357,8 @@ class OctaviaLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
                     ok={404, 409},
                 )
             raise
-        final.setdefault("pools", [{"id": pool["id"]}])
-        final.setdefault("listeners", [{"id": listener["id"]}])
+        final.setdefault("pools", [{"id": pool_id}])
+        final.setdefault("listeners", [{"id": listener_id}])
         return self._balancer(final, listener)
 
     async def destroy_balancer(self, balancer: LoadBalancer) -> None:

@@ -28,12 +28,13 @@ import math
 import re
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Unpack
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Unpack
 
 import httpx
 
 from asynccloud._capability import Capability
 from asynccloud._http import EARLIER_ATTEMPT_MAY_HAVE_ACTED
+from asynccloud._json import MalformedJson, decode, json_object, optional, require
 from asynccloud._pagination import marker_pages
 from asynccloud._streams import iter_source, source_length
 from asynccloud._transfers import first_part
@@ -60,15 +61,15 @@ from asynccloud.drivers.openstack._tempurl import DIGESTS, METHODS, temp_url
 from asynccloud.errors import (
     ConfigurationError,
     ContainerAlreadyExistsError,
-    ContainerNotFoundError,
     IntegrityError,
+    NotFoundError,
     ObjectNotFoundError,
     ProviderError,
 )
 from asynccloud.models import Container, Object
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Callable, Mapping
 
     from asynccloud._streams import UploadSource
 
@@ -79,6 +80,7 @@ _MIB = 1 << 20
 _META = "x-object-meta-"
 _CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(?:\d+|\*)\s*")
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_Item = TypeVar("_Item", Container, Object)
 
 
 class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
@@ -190,13 +192,16 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
         """Every container of the account, in name order (follows ``marker`` to the end)."""
         url = await self._account_url()
         pages = marker_pages(
-            lambda marker, limit: self._listing(url, marker, limit),
-            key=lambda entry: str(entry["name"]),
+            lambda marker, limit: self._listing(
+                url, marker, limit, "the account", self._container_from_listing
+            ),
+            key=lambda item: item[0],
             page_size=self._page_size,
             provider=self.provider,
         )
-        async for entry in pages:
-            yield self._container_from_listing(entry)
+        async for _, container in pages:
+            if container is not None:
+                yield container
 
     async def get_container(self, container_name: str) -> Container:
         """A container, with ``extra`` ``object_count``, ``bytes_used`` and ``meta_data``."""
@@ -237,16 +242,35 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
         A ``404`` to a retry whose earlier attempt was sent but unanswered counts as done (that attempt
         deleted it); a ``404`` to the first attempt raises ``ContainerNotFoundError``.
         """
-        url = await self._container_url(check_container_name(container.name))
+        await self._delete(await self._container_url(check_container_name(container.name)))
+
+    async def _delete(self, url: str, **kwargs: Any) -> httpx.Response | None:
+        """``DELETE url``; ``None`` when a retry was answered ``404`` after an earlier attempt may have acted.
+
+        That attempt reached Swift and its answer was lost (or was a 5xx): it may have deleted the item, so
+        "not found" now means done. A ``404`` to the first attempt is raised (``ObjectNotFoundError``, ...).
+        """
         try:
-            await self._http.request("DELETE", url)
-        except ContainerNotFoundError as exc:
+            return await self._http.request("DELETE", url, **kwargs)
+        except NotFoundError as exc:
             if not exc.earlier_attempt_may_have_acted:
                 raise
+            return None
 
     async def _listing(
-        self, url: str, marker: str | None, limit: int, prefix: str | None = None
-    ) -> Sequence[dict[str, Any]]:
+        self,
+        url: str,
+        marker: str | None,
+        limit: int,
+        what: str,
+        read: Callable[[Mapping[str, Any], str], _Item],
+        prefix: str | None = None,
+    ) -> list[tuple[str, _Item | None]]:
+        """One listing page of ``what``: ``(marker, item)`` per entry (``None``: a pseudo-directory).
+
+        An entry ``read`` cannot read raises ``ProviderError(code="MalformedListing")`` naming ``what`` and
+        the entry's index: dropping it would hide an object (or a container) from the caller.
+        """
         params: dict[str, str | int] = {"format": "json", "limit": limit}
         if marker is not None:
             params["marker"] = marker
@@ -256,30 +280,47 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
         if response.status_code == 204 or not response.content:
             return []
         try:
-            data = response.json()
-        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
-            data = None
+            data = decode(response)
+        except MalformedJson as exc:
+            raise self._malformed_listing(
+                f"the listing of {what} is not a JSON list ({exc})", response
+            ) from None
         if not isinstance(data, list):
-            raise ProviderError("listing is not a JSON list", provider=self.provider, code="MalformedListing")
-        entries: list[dict[str, Any]] = []
+            raise self._malformed_listing(f"the listing of {what} is not a JSON list", response)
+        items: list[tuple[str, _Item | None]] = []
         for index, entry in enumerate(data):
-            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                entries.append(entry)
-            elif not (isinstance(entry, dict) and isinstance(entry.get("subdir"), str)):  # not a pseudo-dir
-                # Dropping it would hide an object (or a container) from the caller without a word.
-                raise ProviderError(
-                    f"listing entry {index} after {marker!r} is not an object with a name "
-                    f"({type(entry).__name__})",
-                    provider=self.provider,
-                    code="MalformedListing",
-                )
-        return entries
+            where = f"entry {index}"
+            try:
+                if isinstance(entry, dict) and "name" not in entry and isinstance(entry.get("subdir"), str):
+                    items.append((entry["subdir"], None))  # a pseudo-directory (delimiter listings)
+                    continue
+                if not isinstance(entry, dict):
+                    raise MalformedJson(f"{where} is not an object")
+                item = read(entry, where)
+            except MalformedJson as exc:
+                after = f" after {marker!r}" if marker is not None else ""
+                raise self._malformed_listing(f"the listing of {what}{after}: {exc}", response) from None
+            items.append((item.name, item))
+        return items
 
-    def _container_from_listing(self, entry: Mapping[str, Any]) -> Container:
-        extra = {"object_count": to_int(entry.get("count")), "bytes_used": to_int(entry.get("bytes"))}
-        if entry.get("last_modified"):
-            extra["last_modified"] = entry["last_modified"]
-        return Container(name=entry["name"], extra=extra)._bind(self)
+    def _malformed_listing(self, message: str, response: httpx.Response) -> ProviderError:
+        return ProviderError(
+            message,
+            provider=self.provider,
+            status=response.status_code,
+            code="MalformedListing",
+            request_id=self._http.error_policy.request_id(response),
+        )
+
+    def _container_from_listing(self, entry: Mapping[str, Any], where: str) -> Container:
+        extra: dict[str, Any] = {
+            "object_count": _size(entry, "count", where),
+            "bytes_used": _size(entry, "bytes", where),
+        }
+        last_modified = optional(entry, "last_modified", str, where)
+        if last_modified:
+            extra["last_modified"] = last_modified
+        return Container(name=_name(entry, where), extra=extra)._bind(self)
 
     # --------------------------------------------------------------------------------------- objects
 
@@ -287,30 +328,36 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
         self, container: Container, *, prefix: str | None = None
     ) -> AsyncIterator[Object]:
         """Objects in name order, optionally only those under ``prefix``; follows ``marker`` to the end."""
-        url = await self._container_url(check_container_name(container.name))
+        name = check_container_name(container.name)
+        url = await self._container_url(name)
+
+        def read(entry: Mapping[str, Any], where: str) -> Object:
+            return self._object_from_listing(name, entry, where)
+
         pages = marker_pages(
-            lambda marker, limit: self._listing(url, marker, limit, prefix),
-            key=lambda entry: str(entry["name"]),
+            lambda marker, limit: self._listing(url, marker, limit, f"container {name!r}", read, prefix),
+            key=lambda item: item[0],
             page_size=self._page_size,
             provider=self.provider,
         )
-        async for entry in pages:
-            if "subdir" not in entry:
-                yield self._object_from_listing(container.name, entry)
+        async for _, obj in pages:
+            if obj is not None:
+                yield obj
 
-    def _object_from_listing(self, container: str, entry: Mapping[str, Any]) -> Object:
-        slo_etag = entry.get("slo_etag")
-        extra: dict[str, Any] = {"static_large_object": isinstance(slo_etag, str)}
-        if isinstance(slo_etag, str):
-            extra["manifest_etag"] = entry.get("hash")
-        raw_hash = slo_etag if isinstance(slo_etag, str) else entry.get("hash")
+    def _object_from_listing(self, container: str, entry: Mapping[str, Any], where: str) -> Object:
+        slo_etag = optional(entry, "slo_etag", str, where)
+        raw_hash = optional(entry, "hash", str, where)
+        extra: dict[str, Any] = {"static_large_object": slo_etag is not None}
+        if slo_etag is not None:
+            extra["manifest_etag"] = raw_hash
+            raw_hash = slo_etag
         return Object(
-            name=entry["name"],
-            size=to_int(entry.get("bytes")),
-            hash=raw_hash.strip('"') if isinstance(raw_hash, str) else None,
-            content_type=entry.get("content_type"),
+            name=_name(entry, where),
+            size=_size(entry, "bytes", where),
+            hash=raw_hash.strip('"') if raw_hash is not None else None,
+            content_type=optional(entry, "content_type", str, where),
             container_name=container,
-            last_modified=listing_time(entry.get("last_modified")),
+            last_modified=listing_time(optional(entry, "last_modified", str, where)),
             extra=extra,
         )._bind(self)
 
@@ -522,38 +569,39 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
                 yield bytes(buffer)
 
     async def delete_object(self, obj: Object) -> None:
-        """Delete an object; a static large object is deleted with its segments."""
+        """Delete an object; a static large object is deleted with its segments.
+
+        A retry whose earlier attempt may have acted (its answer was lost) and that finds nothing counts as
+        done; finding nothing on the first attempt raises ``ObjectNotFoundError``.
+        """
         url = await self._object_url(check_container_name(obj.container_name), check_object_name(obj.name))
-        is_slo = obj.extra.get("static_large_object")
-        if is_slo is False:
-            try:
-                await self._http.request("DELETE", url)
-            except ObjectNotFoundError as exc:
-                if not exc.earlier_attempt_may_have_acted:
-                    raise
-                # This call's earlier attempt deleted it and its answer was lost: done.
+        if obj.extra.get("static_large_object") is False:
+            await self._delete(url)
             return
-        response = await self._http.request(
-            "DELETE", url, params={"multipart-manifest": "delete"}, headers={"Accept": "application/json"}
+        response = await self._delete(
+            url, params={"multipart-manifest": "delete"}, headers={"Accept": "application/json"}
         )
-        if response.extensions.get(EARLIER_ATTEMPT_MAY_HAVE_ACTED):
-            return  # whatever this answer says, an earlier attempt of this call may have deleted it
-        try:
-            result = response.json() if response.content else {}
-        except ValueError:
-            return  # an older middleware answering in text: the status already said it worked
-        errors = result.get("Errors") or []
-        if any("not an slo manifest" in str(e).lower() for e in errors):
-            await self._http.request("DELETE", url)  # a plain object after all
+        if response is None:
             return
-        if not result.get("Number Deleted") and result.get("Number Not Found"):
+        try:
+            result = json_object(response) if response.content else {}
+        except MalformedJson:
+            return  # an older middleware answering in text: the status already said it worked
+        errors = optional(result, "Errors", list) or []
+        if any("not an slo manifest" in str(e).lower() for e in errors):
+            await self._delete(url)  # a plain object after all
+            return
+        deleted, missing = optional(result, "Number Deleted", int), optional(result, "Number Not Found", int)
+        if not deleted and missing:
+            if response.extensions.get(EARLIER_ATTEMPT_MAY_HAVE_ACTED):
+                return  # an earlier attempt of this call deleted it; its answer was lost
             raise ObjectNotFoundError(
                 f"object {obj.name!r} not found in container {obj.container_name!r}",
                 provider=self.provider,
                 status=404,
                 code="NoSuchObject",
             )
-        status = str(result.get("Response Status", "200"))
+        status = optional(result, "Response Status", str) or "200"
         if errors or not status.startswith("2"):
             raise ProviderError(
                 f"deleting large object {obj.name!r}: {status}; errors: {errors}"[:500],
@@ -609,6 +657,20 @@ class SwiftStorageDriver(OpenStackDriverBase, StorageDriverBase):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
+
+def _name(entry: Mapping[str, Any], where: str) -> str:
+    name = require(entry, "name", str, where)
+    if not name:
+        raise MalformedJson(f"{where}.name is empty")
+    return name
+
+
+def _size(entry: Mapping[str, Any], key: str, where: str) -> int:
+    value = require(entry, key, int, where)
+    if value < 0:
+        raise MalformedJson(f"{where}.{key} is negative")
+    return value
 
 
 def _unix_time() -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from asynccloud._json import identifier, optional, require
 from asynccloud.errors import (
     ConfigurationError,
     OperationFailedError,
@@ -65,36 +66,34 @@ def to_zone(raw: Mapping[str, Any]) -> Zone:
         "created": raw.get("created"),
         "updated": raw.get("updated"),
     }
-    nameservers = raw.get("nameservers")
-    if isinstance(nameservers, list):
+    nameservers = optional(raw, "nameservers", list, "domain")
+    if nameservers is not None:
         extra["nameservers"] = [ns.get("name") for ns in nameservers if isinstance(ns, Mapping)]
-    ttl = raw.get("ttl")
     return Zone(
-        id=str(raw["id"]),
-        domain=str(raw["name"]),
-        ttl=int(ttl) if ttl is not None else None,
+        id=identifier(raw, "id", "domain"),
+        domain=require(raw, "name", str, "domain"),
+        ttl=optional(raw, "ttl", int, "domain"),
         extra={k: v for k, v in extra.items() if v is not None},
     )
 
 
 def to_record(raw: Mapping[str, Any], zone_id: str, domain: str) -> Record:
     """A ``record`` object of the API as a :class:`Record` with a zone-relative name."""
-    fqdn = str(raw["name"])
+    fqdn = require(raw, "name", str, "record")
     extra: dict[str, Any] = {
         "fqdn": fqdn,
-        "priority": raw.get("priority"),
+        "priority": optional(raw, "priority", int, "record"),
         "comment": raw.get("comment"),
         "created": raw.get("created"),
         "updated": raw.get("updated"),
     }
-    ttl = raw.get("ttl")
     return Record(
-        id=str(raw["id"]),
+        id=identifier(raw, "id", "record"),
         name=relative_name(fqdn, domain),
-        type=RecordType(str(raw["type"]).upper()),
-        data=str(raw["data"]),
+        type=RecordType(require(raw, "type", str, "record").upper()),
+        data=require(raw, "data", str, "record"),
         zone_id=zone_id,
-        ttl=int(ttl) if ttl is not None else None,
+        ttl=optional(raw, "ttl", int, "record"),
         extra={k: v for k, v in extra.items() if v is not None},
     )
 

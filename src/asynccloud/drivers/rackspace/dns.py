@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 
 from asynccloud._capability import Capability
+from asynccloud._json import json_object, objects, optional, require
 from asynccloud._pagination import next_link, offset_pages
 from asynccloud._polling import poll_until
 from asynccloud.drivers._kinds import DNSDriverBase
@@ -136,17 +137,19 @@ class RackspaceDNSDriver(OpenStackDriverBase, DNSDriverBase):
         conflict: type[ProviderError],
     ) -> dict[str, Any]:
         """Wait for the job a ``202`` answer started; return its final (``showDetails``) status."""
-        job: dict[str, Any] = response.json() if response.content else {}
-        if job.get("status") not in DONE:
-            url = job.get("callbackUrl")
+        job: dict[str, Any] = json_object(response) if response.content else {}
+        if optional(job, "status", str, "job") not in DONE:
+            url = optional(job, "callbackUrl", str, "job")
             if not url:
-                if not job.get("jobId"):
+                job_id = optional(job, "jobId", str, "job")
+                if not job_id:
                     return job  # answered synchronously
-                url = f"{await self._service_url()}/status/{job['jobId']}"
+                url = f"{await self._service_url()}/status/{job_id}"
 
             async def fetch() -> dict[str, Any]:
-                answer = await self._http.request("GET", url, params={"showDetails": "true"})
-                return dict(answer.json())
+                state = json_object(await self._http.request("GET", url, params={"showDetails": "true"}))
+                require(state, "status", str, "job")  # without one, the wait would never end
+                return state
 
             job = await poll_until(
                 fetch,
@@ -190,11 +193,12 @@ class RackspaceDNSDriver(OpenStackDriverBase, DNSDriverBase):
     def _pages(self, path: str, key: str) -> AsyncIterator[dict[str, Any]]:
         async def fetch(offset: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
             url = f"{await self._service_url()}{path}"
-            body = (await self._http.request("GET", url, params={"limit": limit, "offset": offset})).json()
-            items = list(body.get(key) or [])
-            total = body.get("totalEntries")
-            if not isinstance(total, int):
-                total = None if next_link(body.get("links")) else offset + len(items)
+            params = {"limit": limit, "offset": offset}
+            body = json_object(await self._http.request("GET", url, params=params))
+            items = objects(body, key)
+            total = optional(body, "totalEntries", int)
+            if total is None:
+                total = None if next_link(optional(body, "links", list)) else offset + len(items)
             return items, total
 
         return offset_pages(fetch, page_size=self._page_size, short_page_ends=False, provider=PROVIDER)
@@ -212,7 +216,7 @@ class RackspaceDNSDriver(OpenStackDriverBase, DNSDriverBase):
         """
         url = f"{await self._service_url()}/domains/{zone_id}"
         params = {"showRecords": "false", "showSubdomains": "false"}
-        return self._zone((await self._http.request("GET", url, params=params)).json())
+        return self._zone(json_object(await self._http.request("GET", url, params=params)))
 
     async def create_zone(
         self,
@@ -293,7 +297,7 @@ class RackspaceDNSDriver(OpenStackDriverBase, DNSDriverBase):
         """
         domain = await self._domain(zone_id)
         url = f"{await self._service_url()}/domains/{zone_id}/records/{record_id}"
-        return self.bind(to_record((await self._http.request("GET", url)).json(), zone_id, domain))
+        return self.bind(to_record(json_object(await self._http.request("GET", url)), zone_id, domain))
 
     async def create_record(
         self,

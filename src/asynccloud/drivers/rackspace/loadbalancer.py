@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Unpack
 
 from asynccloud._capability import Capability
+from asynccloud._json import MalformedJson, identifier, json_object, objects, optional, require
 from asynccloud._pagination import marker_pages
 from asynccloud._polling import poll_until
 from asynccloud.drivers._kinds import LoadBalancerDriverBase
@@ -155,26 +156,29 @@ class RackspaceLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
     # ---------------------------------------------------------------------------------------- models
 
     def _balancer(self, raw: Mapping[str, Any]) -> LoadBalancer:
-        status = str(raw.get("status", ""))
+        status = optional(raw, "status", str, "loadBalancer") or ""
+        algorithm = optional(raw, "algorithm", str, "loadBalancer")
+        created = optional(raw, "created", dict, "loadBalancer") or {}
+        updated = optional(raw, "updated", dict, "loadBalancer") or {}
         extra: dict[str, Any] = {
             "status": status,
-            "protocol": raw.get("protocol"),
-            "algorithm": _FROM_API.get(str(raw.get("algorithm")), raw.get("algorithm")),
+            "protocol": optional(raw, "protocol", str, "loadBalancer"),
+            "algorithm": _FROM_API.get(algorithm, algorithm) if algorithm else None,
             "virtual_ips": raw.get("virtualIps"),
             "node_count": raw.get("nodeCount"),
-            "created": (raw.get("created") or {}).get("time"),
-            "updated": (raw.get("updated") or {}).get("time"),
+            "created": created.get("time"),
+            "updated": updated.get("time"),
         }
-        if isinstance(raw.get("nodes"), list):
-            extra["members"] = [self._member(n) for n in raw["nodes"]]
+        if raw.get("nodes") is not None:
+            extra["members"] = [self._member(n) for n in objects(raw, "nodes", "loadBalancer")]
         return self.bind(
             LoadBalancer(
-                id=str(raw["id"]),
-                name=str(raw.get("name", "")),
+                id=identifier(raw, "id", "loadBalancer"),
+                name=optional(raw, "name", str, "loadBalancer") or "",
                 state=_STATES.get(status, BalancerState.UNKNOWN),
-                ip=_virtual_ip(raw.get("virtualIps")),
+                ip=_virtual_ip(optional(raw, "virtualIps", list, "loadBalancer")),
                 hostname=None,
-                port=raw.get("port"),
+                port=optional(raw, "port", int, "loadBalancer"),
                 extra={k: v for k, v in extra.items() if v is not None},
             )
         )
@@ -183,10 +187,10 @@ class RackspaceLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
         extra = {k: raw[k] for k in ("condition", "status", "type") if raw.get(k) is not None}
         return self.bind(
             Member(
-                id=str(raw["id"]) if raw.get("id") is not None else None,
-                ip=raw.get("address"),
-                port=raw.get("port"),
-                weight=raw.get("weight"),
+                id=identifier(raw, "id", "node") if raw.get("id") is not None else None,
+                ip=optional(raw, "address", str, "node"),
+                port=optional(raw, "port", int, "node"),
+                weight=optional(raw, "weight", int, "node"),
                 extra=extra,
             )
         )
@@ -212,8 +216,8 @@ class RackspaceLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
 
     async def list_protocols(self) -> list[str]:
         """The protocols the region offers (``GET /loadbalancers/protocols``), lower-cased."""
-        body = (await self._http.request("GET", await self._url("/protocols"))).json()
-        return [str(p["name"]).lower() for p in body.get("protocols") or () if p.get("name")]
+        body = json_object(await self._http.request("GET", await self._url("/protocols")))
+        return [require(p, "name", str, "protocol").lower() for p in objects(body, "protocols")]
 
     async def list_supported_algorithms(self) -> list[Algorithm]:
         """The portable algorithms Cloud Load Balancers implements."""
@@ -227,19 +231,20 @@ class RackspaceLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
             params: dict[str, Any] = {"limit": limit}
             if marker is not None:
                 params["marker"] = marker
-            return list(
-                (await self._http.request("GET", url, params=params)).json().get("loadBalancers") or []
-            )
+            return objects(json_object(await self._http.request("GET", url, params=params)), "loadBalancers")
 
         pages = marker_pages(
-            fetch, key=lambda raw: str(raw["id"]), page_size=self._page_size, provider=PROVIDER
+            fetch,
+            key=lambda raw: identifier(raw, "id", "loadBalancer"),
+            page_size=self._page_size,
+            provider=PROVIDER,
         )
         async for raw in pages:
             yield self._balancer(raw)
 
     async def _get_raw(self, balancer_id: str) -> dict[str, Any]:
-        body = (await self._http.request("GET", await self._url(f"/{balancer_id}"))).json()
-        return dict(body["loadBalancer"])
+        response = await self._http.request("GET", await self._url(f"/{balancer_id}"))
+        return require(json_object(response), "loadBalancer", dict)
 
     async def get_balancer(self, balancer_id: str) -> LoadBalancer:
         """One balancer by id, with its members in ``extra["members"]``.
@@ -251,8 +256,8 @@ class RackspaceLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
 
     async def balancer_list_members(self, balancer: LoadBalancer) -> list[Member]:
         """The balancer's nodes."""
-        body = (await self._http.request("GET", await self._url(f"/{balancer.id}/nodes"))).json()
-        return [self._member(n) for n in body.get("nodes") or ()]
+        body = json_object(await self._http.request("GET", await self._url(f"/{balancer.id}/nodes")))
+        return [self._member(n) for n in objects(body, "nodes")]
 
     # ---------------------------------------------------------------------------------------- waits
 
@@ -269,8 +274,13 @@ class RackspaceLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
             status = raw.get("status")
             return f"balancer {balancer_id} is {status}" if status in ("ERROR", "DELETED") else None
 
+        async def fetch() -> dict[str, Any]:
+            raw = await self._get_raw(balancer_id)
+            require(raw, "status", str, "loadBalancer")  # no status is not "ready": nothing is done on it
+            return raw
+
         raw = await poll_until(
-            lambda: self._get_raw(balancer_id),
+            fetch,
             lambda raw: raw.get("status") not in TRANSITIONAL,
             failed=failed,
             timeout=self._wait_timeout,
@@ -309,7 +319,7 @@ class RackspaceLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
             "nodes": [self._node(m, port) for m in members],
         }
         response = await self._http.request("POST", await self._url(), json={"loadBalancer": body})
-        return self._balancer(response.json()["loadBalancer"])
+        return self._balancer(require(json_object(response), "loadBalancer", dict))
 
     async def update_balancer(
         self,
@@ -351,8 +361,10 @@ class RackspaceLoadBalancerDriver(OpenStackDriverBase, LoadBalancerDriverBase):
         ready = await self.ex_wait_until_ready(balancer)
         node = self._node(member, ready.port if ready.port is not None else balancer.port)
         url = await self._url(f"/{balancer.id}/nodes")
-        body = (await self._http.request("POST", url, json={"nodes": [node]})).json()
-        return self._member(body["nodes"][0])
+        nodes = objects(json_object(await self._http.request("POST", url, json={"nodes": [node]})), "nodes")
+        if not nodes:
+            raise MalformedJson("nodes is empty")
+        return self._member(nodes[0])
 
     async def balancer_detach_member(self, balancer: LoadBalancer, member: Member) -> None:
         """Remove a member (by id, else by ip and port), waiting first for the balancer to accept changes.
