@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -80,17 +79,14 @@ async def names(driver: MemoryComputeDriver) -> list[str]:
 # ------------------------------------------------------------------------------------------ throughput
 
 
-async def test_200_specs_at_concurrency_50_take_about_4_latencies() -> None:
-    # Long enough that scheduling overhead (~0.1 s for 200 specs) and a busy machine stay small beside it.
-    latency = 0.25
-    async with CountingDriver(latency=latency) as driver:
-        started = anyio.current_time()
+async def test_200_specs_run_50_at_a_time_in_spec_order() -> None:
+    # The wall-time claim (close to ceil(N / concurrency) x one call's latency) is measured by benchmark W6
+    # (docs/benchmarks.md), not asserted here: this test checks the structure that makes it true.
+    async with CountingDriver(latency=0.02) as driver:
         result = await provision(driver, specs(200), concurrency=50)
-        elapsed = anyio.current_time() - started
 
-        ideal = math.ceil(200 / 50) * latency
-        assert ideal * 0.9 <= elapsed < 3 * ideal, elapsed
-        assert driver.peak == 50
+        assert driver.peak == 50  # the bound is reached, never exceeded
+        assert driver.in_flight == 0
         assert result.ok
         assert not result.failed
         assert [n.name for n in result.succeeded] == [f"web{i}" for i in range(200)]  # spec order
