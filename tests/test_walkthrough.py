@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.drivers.aws.conftest import moto_server  # noqa: F401  # the session fixture, reused here
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_walkthrough_against_moto(moto_server: dict[str, str], backend: str) -> None:  # noqa: F811
+def test_walkthrough_against_moto(moto_server: dict[str, str], backend: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / "walkthrough.py"), "--endpoint", moto_server["endpoint"],

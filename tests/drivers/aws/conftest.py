@@ -1,9 +1,9 @@
-"""Fixtures of the S3 tests: documented response bodies, an in-memory fake S3 behind respx, moto servers.
+"""Fixtures of the S3 tests: documented response bodies and an in-memory fake S3 behind respx.
 
 Unit tests fake HTTP at the boundary with respx: :class:`FakeS3` answers like S3 does (status codes,
 headers, the XML documents in ``fixtures/``), keeps what it is sent, and lets a test inject failures.
-Integration tests run against moto server, started once per session by ``scripts/servers/start-moto.sh``
-(one instance without and one with SigV4 checking).
+Integration tests use the session's moto servers (``moto_server``, ``moto_auth_server``), defined in
+``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import respx
 
 from asynccloud._retry import RetryPolicy
 from asynccloud.drivers.aws import S3StorageDriver
-from tests.servers import running_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -196,20 +195,3 @@ def fake_s3() -> Iterator[FakeS3]:
     with respx.mock(assert_all_called=False) as router:
         router.route().mock(side_effect=fake)
         yield fake
-
-
-# --- moto server (integration) --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[dict[str, str]]:
-    """moto server without signature checking, for the session (``endpoint``, keys, ``reset``)."""
-    with running_server("moto") as info:
-        yield info
-
-
-@pytest.fixture(scope="session")
-def moto_auth_server() -> Iterator[dict[str, str]]:
-    """A second moto server that checks SigV4 signatures (``MOTO_AUTH=1``), with its IAM user's keys."""
-    with running_server("moto", env={"MOTO_AUTH": "1"}) as info:
-        yield info

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import pickle
 
 import anyio
@@ -12,6 +14,7 @@ from asynccloud import (
     ConfigurationError,
     DriverType,
     ImageNotFoundError,
+    InvalidRequestError,
     KeyPairAlreadyExistsError,
     KeyPairNotFoundError,
     NodeNotFoundError,
@@ -115,17 +118,43 @@ async def test_a_call_cancelled_in_flight_may_have_taken_effect() -> None:
         assert [n.name for n in await driver.list_nodes()] == ["ghost"]
 
 
+ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@host"
+# ssh-keygen -lf on that key prints this SHA256 fingerprint.
+ED25519_FINGERPRINT = "SHA256:{}".format(
+    base64.b64encode(hashlib.sha256(base64.b64decode(ED25519.split()[1])).digest()).decode().rstrip("=")
+)
+
+
 async def test_key_pairs() -> None:
     async with MemoryComputeDriver() as driver:
-        pair = await driver.import_key_pair_from_string("me", "ssh-ed25519 AAAA me@host\n")
-        assert pair.public_key == "ssh-ed25519 AAAA me@host"
+        pair = await driver.import_key_pair_from_string("me", ED25519 + "\n")
+        assert pair.public_key == ED25519
+        assert pair.fingerprint == ED25519_FINGERPRINT
         with pytest.raises(KeyPairAlreadyExistsError):
-            await driver.import_key_pair_from_string("me", "ssh-ed25519 BBBB")
+            await driver.import_key_pair_from_string("me", ED25519)
         assert [p.name for p in await driver.list_key_pairs()] == ["me"]
         assert (await driver.get_key_pair("me")).public_key == pair.public_key
         await pair.delete()
         with pytest.raises(KeyPairNotFoundError):
             await driver.get_key_pair("me")
+
+
+@pytest.mark.parametrize(
+    "material",
+    [
+        "not a key",
+        "ssh-ed25519",
+        "ssh-ed25519 AAAA me@host",  # base64, but not an SSH key blob
+        "ssh-ed25519 !!!notbase64",
+        "ssh-rsa " + ED25519.split()[1],  # the blob says ssh-ed25519
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+    ],
+)
+async def test_malformed_public_keys_are_refused_like_a_provider_would(material: str) -> None:
+    async with MemoryComputeDriver() as driver:
+        with pytest.raises(InvalidRequestError, match="public key"):
+            await driver.import_key_pair_from_string("me", material)
+        assert await driver.list_key_pairs() == []
 
 
 def test_validation() -> None:

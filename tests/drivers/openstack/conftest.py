@@ -9,7 +9,6 @@ import respx
 
 from asynccloud.drivers.openstack import SwiftStorageDriver
 from tests.drivers.openstack._support import FAST_RETRY, KEYSTONE, PASSWORD, V3_TOKENS, v3_token_response
-from tests.servers import running_server
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -20,13 +19,6 @@ def mock() -> Iterator[respx.MockRouter]:
     """Fake HTTP: every request must match a route (nothing leaves the process)."""
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
         yield router
-
-
-@pytest.fixture(scope="session")
-def swift_server() -> Iterator[dict[str, str]]:
-    """A real OpenStack Swift (tempauth) on 127.0.0.1, started once per session by scripts/servers."""
-    with running_server("swift") as info:
-        yield info
 
 
 @pytest.fixture

@@ -9,6 +9,9 @@ new nodes stay ``PENDING`` for ``boot_time`` seconds, and a ``fault`` hook injec
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import ipaddress
 import itertools
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +26,7 @@ from asynccloud.drivers._kinds import ComputeDriverBase
 from asynccloud.errors import (
     ConfigurationError,
     ImageNotFoundError,
+    InvalidRequestError,
     KeyPairAlreadyExistsError,
     KeyPairNotFoundError,
     NodeNotFoundError,
@@ -264,7 +268,9 @@ class MemoryComputeDriver(ComputeDriverBase):
         def act() -> KeyPair:
             if name in self._key_pairs:
                 raise KeyPairAlreadyExistsError(f"key pair {name!r} exists", provider=PROVIDER, status=409)
-            pair = KeyPair(name=name, public_key=key_material.strip())
+            pair = KeyPair(
+                name=name, public_key=key_material.strip(), fingerprint=_openssh_fingerprint(key_material)
+            )
             self._key_pairs[name] = pair
             return pair
 
@@ -279,3 +285,29 @@ class MemoryComputeDriver(ComputeDriverBase):
             return self._key_pairs[name]
         except KeyError:
             raise KeyPairNotFoundError(f"no key pair {name!r}", provider=PROVIDER, status=404) from None
+
+
+def _openssh_fingerprint(key_material: str) -> str:
+    """The ``SHA256:...`` fingerprint ``ssh-keygen -l`` prints for an OpenSSH public key line.
+
+    Raises:
+        InvalidRequestError: The text is not ``<type> <base64 key blob> [comment]`` with a blob of that type,
+            which a real provider refuses too.
+    """
+    fields = key_material.split()
+    problem = None
+    if len(fields) < 2:
+        problem = "expected '<type> <base64 key> [comment]'"
+    else:
+        try:
+            blob = base64.b64decode(fields[1], validate=True)
+        except (binascii.Error, ValueError):
+            problem = "the key is not base64"
+        else:
+            size = int.from_bytes(blob[:4], "big")
+            if len(blob) < 4 + size or blob[4 : 4 + size] != fields[0].encode():
+                problem = f"the key data is not an SSH {fields[0]!r} key"
+    if problem is not None:
+        raise InvalidRequestError(f"not an OpenSSH public key: {problem}", provider=PROVIDER, status=400)
+    digest = base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii").rstrip("=")
+    return f"SHA256:{digest}"
