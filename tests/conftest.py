@@ -1,7 +1,8 @@
 """Shared test configuration: every async test runs on asyncio and on trio; the integration servers.
 
-The real third-party servers (moto, OpenStack Swift) are session fixtures here, so the driver tests, the
-contract suite and the walkthrough share one instance of each (started on first use, always stopped).
+The real third-party servers (moto, OpenStack Swift, PowerDNS) are session fixtures here, so the driver
+tests, the contract suite and the walkthrough share one instance of each (started on first use, always
+stopped).
 The fault-injection tests start their own upstreams (``tests/faults/conftest.py``).
 """
 
@@ -41,4 +42,11 @@ def moto_auth_server() -> Iterator[dict[str, str]]:
 def swift_server() -> Iterator[dict[str, str]]:
     """A real OpenStack Swift (tempauth) on 127.0.0.1 (``auth_url``, ``auth_user``, ``auth_key``)."""
     with running_server("swift") as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def pdns_server() -> Iterator[dict[str, str]]:
+    """A real PowerDNS Authoritative with its HTTP API on 127.0.0.1 (``endpoint``, ``api_key``)."""
+    with running_server("pdns") as info:
         yield info

@@ -35,6 +35,7 @@ from asynccloud.drivers.local import LocalStorageDriver
 from asynccloud.drivers.openstack import OpenStackNodeDriver, SwiftStorageDriver
 from asynccloud.drivers.openstack.designate import DesignateDNSDriver
 from asynccloud.drivers.openstack.octavia import OctaviaLoadBalancerDriver
+from asynccloud.drivers.powerdns import PowerDNSDriver
 from asynccloud.drivers.rackspace.cloudfiles import CloudFilesStorageDriver
 from asynccloud.drivers.rackspace.compute import RackspaceNodeDriver
 from asynccloud.drivers.rackspace.dns import RackspaceDNSDriver
@@ -107,6 +108,8 @@ def make_driver(kind: str, tmp_path: Path) -> Any:
         return DesignateDNSDriver(
             "demo", "pw", auth_url=KEYSTONE, endpoint="https://designate.example.test/", retry=FAST
         )
+    if kind == "powerdns":
+        return PowerDNSDriver("pdns-key", endpoint="https://pdns.example.test:8081", retry=FAST)
     if kind == "ec2":
         return EC2NodeDriver(
             "AKIDEXAMPLE", "s3cr3t", endpoint="https://ec2.example.test", region="us-east-1", retry=FAST
@@ -460,12 +463,14 @@ def _dns_cases() -> list[Case]:
 
 
 DNS_CASES = _dns_cases()
-DNS_KINDS = ["route53", "rackspace_dns", "designate"]
+DNS_KINDS = ["route53", "rackspace_dns", "designate", "powerdns"]
 
 
 @pytest.mark.parametrize("kind", DNS_KINDS)
 @pytest.mark.parametrize("case", DNS_CASES, ids=[c.id for c in DNS_CASES])
 async def test_dns_bad_input(kind: str, case: Case, router: respx.MockRouter, tmp_path: Path) -> None:
+    if kind == "powerdns" and case.id == "create_record-unsupported":
+        pytest.skip("PowerDNS serves every RecordType (DNAME included)")
     await check(kind, case, router, tmp_path)
 
 
@@ -657,6 +662,14 @@ CONSTRUCTION: list[tuple[str, Callable[[], object], type[AsyncCloudError], str]]
         lambda: DesignateDNSDriver(auth_url=KEYSTONE),
         ConfigurationError,
         "user|key",
+    ),
+    ("powerdns-no-key", lambda: PowerDNSDriver(endpoint="http://127.0.0.1:8081"), ConfigurationError, "key"),
+    ("powerdns-no-endpoint", lambda: PowerDNSDriver("k"), ConfigurationError, "endpoint"),
+    (
+        "powerdns-bad-server-id",
+        lambda: PowerDNSDriver("k", endpoint="http://127.0.0.1:8081", server_id="a/b"),
+        ConfigurationError,
+        "server_id",
     ),
     ("local-int-root", lambda: LocalStorageDriver(FIVE), ConfigurationError, "root"),
     ("local-empty-root", lambda: LocalStorageDriver(""), ConfigurationError, "root"),

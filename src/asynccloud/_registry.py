@@ -54,6 +54,7 @@ class Provider(StrEnum):
     OPENSTACK = "openstack"
     RACKSPACE = "rackspace"
     CLOUDFILES = "cloudfiles"
+    POWERDNS = "powerdns"
 
 
 _BUILTIN: dict[tuple[DriverType, str], str] = {
@@ -82,6 +83,7 @@ _BUILTIN: dict[tuple[DriverType, str], str] = {
     (DriverType.STORAGE, Provider.OPENSTACK): "asynccloud.drivers.openstack.swift:SwiftStorageDriver",
     (DriverType.DNS, Provider.OPENSTACK): "asynccloud.drivers.openstack.designate:DesignateDNSDriver",
     (DriverType.DNS, Provider.RACKSPACE): "asynccloud.drivers.rackspace.dns:RackspaceDNSDriver",
+    (DriverType.DNS, Provider.POWERDNS): "asynccloud.drivers.powerdns.dns:PowerDNSDriver",
     (DriverType.LOADBALANCER, Provider.OPENSTACK): (
         "asynccloud.drivers.openstack.octavia:OctaviaLoadBalancerDriver"
     ),
