@@ -13,7 +13,15 @@ import anyio.lowlevel
 import httpx
 import pytest
 
-from asynccloud import AuthenticationError, ConfigurationError, ProviderError, TransportError
+from asynccloud import (
+    AuthenticationError,
+    ConfigurationError,
+    DriverType,
+    Provider,
+    ProviderError,
+    TransportError,
+    get_driver,
+)
 from asynccloud._http import HttpClient
 from asynccloud.auth.keystone import (
     KeystoneAuth,
@@ -345,6 +353,26 @@ async def test_hundred_concurrent_calls_cause_one_token_request(mock: respx.Mock
     assert {call.request.headers["x-auth-token"] for call in heads.calls} == {"only-one"}
 
 
+async def test_hundred_concurrent_calls_near_expiry_cause_one_renewal(mock: respx.MockRouter) -> None:
+    issued = iter(["t1", "t2", "t3"])
+
+    async def slow_token(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(0.05)
+        return v3_token_response(next(issued))
+
+    tokens = mock.post(V3_TOKENS).mock(side_effect=slow_token)
+    heads = mock.head(url__startswith=f"{SWIFT}/c").respond(204)
+    clock = Clock()
+    async with password_auth(clock) as auth, swift_driver(auth) as driver:
+        await driver.get_container("c-first")
+        clock.now = ISSUED + timedelta(minutes=59)  # inside the 2-minute margin: every call wants a new one
+        async with anyio.create_task_group() as tg:
+            for i in range(100):
+                tg.start_soon(driver.get_container, f"c{i}")
+    assert tokens.call_count == 2  # the first token, and ONE renewal for the 100 concurrent calls
+    assert {call.request.headers["x-auth-token"] for call in heads.calls[1:]} == {"t2"}
+
+
 async def test_401_burst_causes_exactly_one_reauthentication(mock: respx.MockRouter) -> None:
     tokens = mock.post(V3_TOKENS).mock(side_effect=[v3_token_response("revoked"), v3_token_response("fresh")])
 
@@ -450,6 +478,63 @@ async def test_streamed_body_is_not_resent_after_401(mock: respx.MockRouter) -> 
         assert auth.cached is None  # the refused token is forgotten: the next call re-authenticates
         await auth.access()
     assert tokens.call_count == 2
+
+
+# ------------------------------------------------------------------ driver keywords select the flow
+
+
+async def test_driver_auth_version_1_0_is_tempauth_whatever_the_url(mock: respx.MockRouter) -> None:
+    auth_url = "http://127.0.0.1:8080/auth"  # no version in the path: auth_version= decides
+    storage = "http://127.0.0.1:8080/v1/AUTH_test"
+    login = mock.get(auth_url).respond(200, headers={"X-Auth-Token": "AUTH_tk", "X-Storage-Url": storage})
+    head = mock.head(f"{storage}/box").respond(204)
+    Storage = get_driver(DriverType.STORAGE, Provider.OPENSTACK)
+    async with Storage("test:tester", "testing", auth_url=auth_url, auth_version="1.0") as driver:
+        await driver.get_container("box")
+    assert isinstance(driver, SwiftStorageDriver)
+    assert isinstance(driver.auth.credentials, V1Password)
+    assert login.calls.last.request.headers["x-auth-user"] == "test:tester"
+    assert login.calls.last.request.headers["x-auth-key"] == "testing"
+    assert head.calls.last.request.headers["x-auth-token"] == "AUTH_tk"
+
+
+async def test_driver_auth_version_2_0_password_with_tenant(mock: respx.MockRouter) -> None:
+    tokens = mock.post(V2_TOKENS).mock(return_value=v2_access_response("v2-token"))
+    head = mock.head("https://swift.example.com/v1/AUTH_fc394f2ab2df4114bde39905f800dc57/box").respond(204)
+    Storage = get_driver(DriverType.STORAGE, Provider.OPENSTACK)
+    async with Storage(
+        "demo", PASSWORD, auth_url="https://keystone.example.com:5000", auth_version="2.0", tenant_name="demo"
+    ) as driver:
+        await driver.get_container("box")
+    assert body(tokens) == {
+        "auth": {"passwordCredentials": {"username": "demo", "password": PASSWORD}, "tenantName": "demo"}
+    }
+    assert head.calls.last.request.headers["x-auth-token"] == "v2-token"
+
+
+async def test_driver_auth_version_3_user_and_project_in_their_own_domains(mock: respx.MockRouter) -> None:
+    tokens = mock.post(V3_TOKENS).mock(return_value=v3_token_response("v3-token"))
+    head = mock.head(f"{SWIFT}/box").respond(204)
+    Storage = get_driver(DriverType.STORAGE, Provider.OPENSTACK)
+    async with Storage(
+        "demo",
+        PASSWORD,
+        auth_url="https://keystone.example.com:5000",
+        auth_version="3",
+        user_domain_name="Users",
+        project_name="demo",
+        project_domain_name="Projects",
+        region="RegionOne",
+    ) as driver:
+        await driver.get_container("box")
+    assert body(tokens)["auth"] == {
+        "identity": {
+            "methods": ["password"],
+            "password": {"user": {"password": PASSWORD, "name": "demo", "domain": {"name": "Users"}}},
+        },
+        "scope": {"project": {"name": "demo", "domain": {"name": "Projects"}}},
+    }
+    assert head.calls.last.request.headers["x-auth-token"] == "v3-token"
 
 
 # -------------------------------------------------------------------------------------- secrecy

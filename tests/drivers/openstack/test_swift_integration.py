@@ -92,7 +92,10 @@ async def test_portable_storage_verbs(swift_server: dict[str, str], tmp_path: Pa
     Storage = get_driver(DriverType.STORAGE, Provider.OPENSTACK)
     name = f"verbs-{uuid.uuid4().hex[:8]}"
     async with Storage(
-        swift_server["auth_user"], swift_server["auth_key"], auth_url=swift_server["auth_url"]
+        swift_server["auth_user"],
+        swift_server["auth_key"],
+        auth_url=swift_server["auth_url"],
+        auth_version="1.0",  # Swift tempauth, as the example constructs it
     ) as st:
         container = await st.create_container(name)
         with pytest.raises(ContainerAlreadyExistsError):

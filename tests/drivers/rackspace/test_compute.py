@@ -10,7 +10,7 @@ import respx
 
 from asynccloud import Capability, ConfigurationError, DriverType, NotSupportedError, Provider, get_driver
 from asynccloud.drivers.base import ComputeDriver
-from asynccloud.drivers.rackspace import RackspaceNodeDriver
+from asynccloud.drivers.rackspace import REGIONS, RackspaceNodeDriver, rackspace_auth
 from asynccloud.models import Node, NodeState
 from tests.drivers.openstack._support import load_rackspace
 
@@ -86,6 +86,69 @@ async def test_catalog_entry_per_region(mock: respx.MockRouter, identity: respx.
     assert json.loads(identity.calls.last.request.content) == {
         "auth": {"RAX-KSKEY:apiKeyCredentials": {"username": "demoauthor", "apiKey": API_KEY}}
     }
+
+
+#: Endpoints of the regions the identity fixture leaves out (hosts as Rackspace publishes them).
+FILES_ACCOUNT = "MossoCloudFS_530f8649-324c-499c-a075-2195854d52a7"
+MORE_ENDPOINTS = {
+    "cloudServersOpenStack": {
+        r: {
+            "tenantId": "1100111",
+            "publicURL": f"https://{r.lower()}.servers.api.rackspacecloud.com/v2/1100111",
+        }
+        for r in ("LON", "SYD", "HKG")
+    },
+    "cloudFiles": {
+        r: {
+            "tenantId": FILES_ACCOUNT,
+            "publicURL": f"https://storage101.{host}.clouddrive.com/v1/{FILES_ACCOUNT}",
+        }
+        for r, host in (("SYD", "syd2"), ("HKG", "hkg1"))
+    },
+    "cloudFilesCDN": {
+        r: {"tenantId": FILES_ACCOUNT, "publicURL": f"https://{host}.clouddrive.com/v1/{FILES_ACCOUNT}"}
+        for r, host in (("SYD", "cdn4"), ("HKG", "cdn6"))
+    },
+}
+
+
+def six_region_catalog() -> tuple[dict[str, object], dict[tuple[str, str], str]]:
+    """The identity fixture with compute, Files and CDN in all six regions, and each (service, region) URL."""
+    access = load_rackspace("identity_v2_access.json")
+    urls: dict[tuple[str, str], str] = {}
+    for service in access["access"]["serviceCatalog"]:
+        for region, endpoint in MORE_ENDPOINTS.get(service["name"], {}).items():
+            service["endpoints"].append({"region": region, **endpoint})
+        for endpoint in service["endpoints"]:
+            urls[service["name"], str(endpoint.get("region"))] = endpoint["publicURL"]
+    return access, urls
+
+
+@pytest.mark.parametrize("region", REGIONS)
+async def test_every_region_reaches_its_own_endpoints(mock: respx.MockRouter, region: str) -> None:
+    access, urls = six_region_catalog()
+    identity = mock.post(TOKENS).respond(200, json=access)
+    compute = urls["cloudServersOpenStack", region.upper()]
+    files = urls["cloudFiles", region.upper()]
+    cdn = urls["cloudFilesCDN", region.upper()]
+    flavors = mock.get(f"{compute}/flavors/detail").respond(200, json=load_rackspace("servers_flavors.json"))
+    head = mock.head(f"{files}/photos").respond(204, headers={"X-Container-Object-Count": "1"})
+    cdn_fixture = load_rackspace("cdn_container_head.json")
+    cdn_head = mock.head(f"{cdn}/photos").respond(cdn_fixture["status"], headers=cdn_fixture["headers"])
+    Compute = get_driver(DriverType.COMPUTE, Provider.RACKSPACE)
+    Storage = get_driver(DriverType.STORAGE, Provider.CLOUDFILES)
+    async with (
+        rackspace_auth("demoauthor", API_KEY) as auth,
+        Compute(None, auth=auth, region=region) as rs,
+        Storage(None, auth=auth, region=region.upper()) as cloudfiles,
+    ):
+        assert len(await rs.list_sizes()) == 3
+        [location] = await rs.list_locations()
+        photos = await cloudfiles.get_container("photos")
+        assert (await photos.get_cdn_url()).endswith(".ssl.cf0.rackcdn.com")
+    assert location.id == region
+    assert identity.call_count == 1
+    assert flavors.call_count == head.call_count == cdn_head.call_count == 1
 
 
 async def test_images_come_from_the_compute_endpoint(
