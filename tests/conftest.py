@@ -1,8 +1,8 @@
 """Shared test configuration: every async test runs on asyncio and on trio; the integration servers.
 
-The real third-party servers (moto, OpenStack Swift, PowerDNS) are session fixtures here, so the driver
-tests, the contract suite and the walkthrough share one instance of each (started on first use, always
-stopped).
+The real third-party servers (moto, OpenStack Swift, PowerDNS, Azurite) are session fixtures here, so
+the driver tests, the contract suite and the walkthrough share one instance of each (started on first
+use, always stopped).
 The fault-injection tests start their own upstreams (``tests/faults/conftest.py``).
 """
 
@@ -49,4 +49,11 @@ def swift_server() -> Iterator[dict[str, str]]:
 def pdns_server() -> Iterator[dict[str, str]]:
     """A real PowerDNS Authoritative with its HTTP API on 127.0.0.1 (``endpoint``, ``api_key``)."""
     with running_server("pdns") as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def azurite_server() -> Iterator[dict[str, str]]:
+    """Azurite, the Azure Blob emulator, on 127.0.0.1 (``endpoint``, ``account_name``, ``account_key``)."""
+    with running_server("azurite") as info:
         yield info

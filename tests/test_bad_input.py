@@ -31,6 +31,7 @@ from asynccloud import (
 from asynccloud.drivers.aws import Route53DNSDriver, S3StorageDriver
 from asynccloud.drivers.aws.ec2 import EC2NodeDriver
 from asynccloud.drivers.aws.elb import ELBv2LoadBalancerDriver
+from asynccloud.drivers.azure import AzureBlobsStorageDriver
 from asynccloud.drivers.local import LocalStorageDriver
 from asynccloud.drivers.openstack import OpenStackNodeDriver, SwiftStorageDriver
 from asynccloud.drivers.openstack.designate import DesignateDNSDriver
@@ -108,6 +109,8 @@ def make_driver(kind: str, tmp_path: Path) -> Any:
         return DesignateDNSDriver(
             "demo", "pw", auth_url=KEYSTONE, endpoint="https://designate.example.test/", retry=FAST
         )
+    if kind == "azure":
+        return AzureBlobsStorageDriver("myaccount", "c2VjcmV0LWtleS1ieXRlcw==", retry=FAST)
     if kind == "powerdns":
         return PowerDNSDriver("pdns-key", endpoint="https://pdns.example.test:8081", retry=FAST)
     if kind == "ec2":
@@ -315,7 +318,7 @@ def _storage_cases() -> list[Case]:
 
 
 STORAGE_CASES = _storage_cases()
-STORAGE_KINDS = ["local", "s3", "swift", "cloudfiles"]
+STORAGE_KINDS = ["local", "s3", "swift", "cloudfiles", "azure"]
 
 
 @pytest.mark.parametrize("kind", STORAGE_KINDS)

@@ -905,6 +905,25 @@ async def test_direct_path_sends_httpx_default_headers_and_url_credentials(mock:
     assert sent.headers["accept-encoding"] == "gzip, deflate"
 
 
+async def test_direct_path_streamed_bodies_carry_host_and_framing(mock: respx.MockRouter) -> None:
+    # httpx.Request adds Host only for bodies it encodes itself; a streamed body must not go without.
+    route = mock.put("https://api.example.test:8443/r").mock(return_value=httpx.Response(201))
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"abc"
+
+    async with make_client() as hc:
+        await hc.request("PUT", "https://api.example.test:8443/r", content=lambda: body())
+        await hc.request(
+            "PUT", "https://api.example.test:8443/r", content=lambda: body(), headers={"Content-Length": "3"}
+        )
+    chunked, sized = (call.request for call in route.calls)
+    assert chunked.headers["host"] == sized.headers["host"] == "api.example.test:8443"
+    assert chunked.headers["transfer-encoding"] == "chunked"
+    assert sized.headers["content-length"] == "3"
+    assert "transfer-encoding" not in sized.headers
+
+
 async def test_direct_path_attributes_transport_errors_to_the_request(mock: respx.MockRouter) -> None:
     mock.get("/r").mock(side_effect=httpx.ConnectError("refused"))
     async with make_client(retry=RetryPolicy(max_attempts=1)) as hc:

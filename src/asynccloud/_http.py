@@ -527,11 +527,11 @@ class HttpClient:
                         json=call.json,
                         extensions={"timeout": call.timeout.as_dict()},
                     )
-                headers = call.headers
+                # httpx.Request adds Host (and the framing header) only for the bodies it encodes itself.
+                headers = httpx.Headers(call.headers)
                 if "content-length" not in headers:
-                    headers = httpx.Headers(headers)
                     headers["Transfer-Encoding"] = "chunked"
-                return httpx.Request(
+                request = httpx.Request(
                     call.method,
                     call.url,
                     params=call.params,
@@ -539,6 +539,9 @@ class HttpClient:
                     stream=_BodyStream(body),
                     extensions={"timeout": call.timeout.as_dict()},
                 )
+                if "host" not in request.headers:
+                    request.headers["Host"] = request.url.netloc.decode("ascii")
+                return request
             return client.build_request(
                 call.method,
                 call.url,

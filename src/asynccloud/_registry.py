@@ -55,6 +55,7 @@ class Provider(StrEnum):
     RACKSPACE = "rackspace"
     CLOUDFILES = "cloudfiles"
     POWERDNS = "powerdns"
+    AZURE_BLOBS = "azure_blobs"
 
 
 _BUILTIN: dict[tuple[DriverType, str], str] = {
@@ -84,6 +85,7 @@ _BUILTIN: dict[tuple[DriverType, str], str] = {
     (DriverType.DNS, Provider.OPENSTACK): "asynccloud.drivers.openstack.designate:DesignateDNSDriver",
     (DriverType.DNS, Provider.RACKSPACE): "asynccloud.drivers.rackspace.dns:RackspaceDNSDriver",
     (DriverType.DNS, Provider.POWERDNS): "asynccloud.drivers.powerdns.dns:PowerDNSDriver",
+    (DriverType.STORAGE, Provider.AZURE_BLOBS): "asynccloud.drivers.azure.blob:AzureBlobsStorageDriver",
     (DriverType.LOADBALANCER, Provider.OPENSTACK): (
         "asynccloud.drivers.openstack.octavia:OctaviaLoadBalancerDriver"
     ),

@@ -1,9 +1,10 @@
 """The storage contract: the same portable scenarios, the same expectations, on every storage driver.
 
-Drivers: the local filesystem driver, S3 against moto server and OpenStack Swift against a real Swift
-(both started once per session, on 127.0.0.1). A scenario that needs a capability a driver does not
-declare checks that the verb raises ``NotSupportedError`` instead. A difference the providers cannot hide
-is written down as such (see ``test_deleting_an_object``), never papered over per driver.
+Drivers: the local filesystem driver, S3 against moto server, OpenStack Swift against a real Swift and
+Azure Blob Storage against Azurite (servers started once per session, on 127.0.0.1). A scenario that
+needs a capability a driver does not declare checks that the verb raises ``NotSupportedError`` instead. A
+difference the providers cannot hide is written down as such (see ``test_deleting_an_object``), never
+papered over per driver.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from asynccloud import (
     ObjectNotFoundError,
 )
 from asynccloud.drivers.aws import S3StorageDriver
+from asynccloud.drivers.azure import AzureBlobsStorageDriver
 from asynccloud.drivers.local import LocalStorageDriver
 from asynccloud.drivers.openstack import SwiftStorageDriver
 
@@ -46,6 +48,7 @@ DATA = bytes(range(256)) * 1000  # 256,000 bytes: one request everywhere, severa
         "local",
         pytest.param("s3", marks=pytest.mark.integration),
         pytest.param("swift", marks=pytest.mark.integration),
+        pytest.param("azure", marks=pytest.mark.integration),
     ]
 )
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorageDriver]:
@@ -58,6 +61,11 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         # documented legacy behaviour the driver passes on (see S3StorageDriver.create_container).
         driver = S3StorageDriver(
             moto["access_key_id"], moto["secret_access_key"], region="eu-west-1", endpoint=moto["endpoint"]
+        )
+    elif request.param == "azure":
+        azurite: dict[str, str] = request.getfixturevalue("azurite_server")
+        driver = AzureBlobsStorageDriver(
+            azurite["account_name"], azurite["account_key"], endpoint=azurite["endpoint"]
         )
     else:
         swift: dict[str, str] = request.getfixturevalue("swift_server")

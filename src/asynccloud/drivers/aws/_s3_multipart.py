@@ -36,6 +36,7 @@ import anyio
 import anyio.to_thread
 import crc32c
 
+from asynccloud._bodies import sliced
 from asynccloud._streams import iter_source, register_hash_algorithm, source_length
 from asynccloud._transfers import upload_parts
 from asynccloud.auth.sigv4 import UNSIGNED_PAYLOAD
@@ -75,7 +76,6 @@ MAX_PART_SIZE: Final = 5 * 1024**3
 MAX_PARTS: Final = 10_000
 MAX_SINGLE_PUT: Final = 5 * 1024**3
 #: Bodies at most this long are sent as bytes (and their SHA-256 signed); longer ones as slices.
-SLICE_SIZE: Final = 256 * 1024
 #: Upload sources are read in pieces of at most this size, then joined into parts.
 _PIECE_SIZE: Final = 1 << 20
 #: Hash parts at least this long in a worker thread.
@@ -187,32 +187,6 @@ class _Part:
     size: int
 
 
-class _Slices:
-    """A body of 256 KiB pieces of ``data``: a plain async iterator, so nothing needs finalizing.
-
-    It lets go of ``data`` once it has been sent. That matters: httpx keeps the request (and with it
-    this body) alive in a response <-> stream reference cycle until the garbage collector runs, which
-    would otherwise hold every part uploaded so far and break the memory bound.
-    """
-
-    __slots__ = ("_data", "_pos")
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._pos = 0
-
-    def __aiter__(self) -> _Slices:
-        return self
-
-    async def __anext__(self) -> bytes:
-        start = self._pos
-        if start >= len(self._data):
-            self._data = b""
-            raise StopAsyncIteration
-        self._pos = start + SLICE_SIZE
-        return self._data[start : start + SLICE_SIZE]
-
-
 class _PartReader:
     """Cut an upload source into parts of ``part_size`` bytes (the last may be shorter).
 
@@ -282,12 +256,6 @@ class _Chain:
         closer = getattr(self._tail, "aclose", None)
         if closer is not None:
             await closer()
-
-
-def _body(data: bytes) -> bytes | BodyFactory:
-    if len(data) <= SLICE_SIZE:
-        return data
-    return lambda: _Slices(data)
 
 
 def _digest(data: bytes, checksum: ChecksumAlgorithm | None) -> _Digests:
@@ -413,7 +381,7 @@ class S3Upload:
     async def _put(self, data: bytes) -> UploadResult:
         digests = await self._digests(data)
         headers = {**self._headers, **self._data_headers(data, digests)}
-        response = await self._send("PUT", headers=headers, content=_body(data))
+        response = await self._send("PUT", headers=headers, content=sliced(data))
         etag = strip_etag(response.headers.get("etag"))
         what = f"upload of {self._what!r}"
         mismatch = is_plain_md5_etag(etag, response.headers) and etag != digests.md5.hex()
@@ -468,7 +436,7 @@ class S3Upload:
             "PUT",
             params={"partNumber": str(number), "uploadId": upload_id},
             headers=self._data_headers(data, digests),
-            content=_body(data),
+            content=sliced(data),
         )
         raw_etag = response.headers.get("etag")
         etag = strip_etag(raw_etag)

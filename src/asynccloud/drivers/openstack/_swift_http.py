@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 import mimetypes
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
+from asynccloud.drivers._responses import abandon_response
 from asynccloud.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
-    import httpx
 
 __all__ = [
     "abandon_response", "chain_parts", "guess_type", "http_time", "listing_time", "object_headers", "to_int",
 ]  # fmt: skip
 
 _META_KEY = re.compile(r"^[A-Za-z0-9!#$%&'*+.^`|~-]+$")
-
-
-async def abandon_response(response: httpx.Response, raw: AsyncIterator[bytes]) -> None:
-    """Close a response whose body was not read to the end, and let httpx's stream generators finish.
-
-    ``aclose()`` on the outer generator would leave httpx's nested stream generators suspended until garbage
-    collection (a ``ResourceWarning`` on trio). With the connection closed first, reading on fails at once
-    (or, for an in-memory body, ends), so every generator of the chain finishes here.
-    """
-    with anyio.CancelScope(shield=True):
-        await response.aclose()
-        with contextlib.suppress(Exception):
-            async for _ in raw:
-                pass
 
 
 async def chain_parts(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
