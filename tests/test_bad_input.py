@@ -32,6 +32,7 @@ from asynccloud.drivers.aws import Route53DNSDriver, S3StorageDriver
 from asynccloud.drivers.aws.ec2 import EC2NodeDriver
 from asynccloud.drivers.aws.elb import ELBv2LoadBalancerDriver
 from asynccloud.drivers.azure import AzureBlobsStorageDriver
+from asynccloud.drivers.hetzner import HetznerNodeDriver
 from asynccloud.drivers.local import LocalStorageDriver
 from asynccloud.drivers.openstack import OpenStackNodeDriver, SwiftStorageDriver
 from asynccloud.drivers.openstack.designate import DesignateDNSDriver
@@ -109,6 +110,8 @@ def make_driver(kind: str, tmp_path: Path) -> Any:
         return DesignateDNSDriver(
             "demo", "pw", auth_url=KEYSTONE, endpoint="https://designate.example.test/", retry=FAST
         )
+    if kind == "hetzner":
+        return HetznerNodeDriver("hcloud-token", retry=FAST)
     if kind == "azure":
         return AzureBlobsStorageDriver("myaccount", "c2VjcmV0LWtleS1ieXRlcw==", retry=FAST)
     if kind == "powerdns":
@@ -557,7 +560,7 @@ def _compute_cases() -> list[Case]:
 COMPUTE_CASES = _compute_cases()
 
 
-COMPUTE_KINDS = ["ec2", "nova", "rackspace_compute"]
+COMPUTE_KINDS = ["ec2", "nova", "rackspace_compute", "hetzner"]
 
 
 @pytest.mark.parametrize("kind", COMPUTE_KINDS)

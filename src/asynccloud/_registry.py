@@ -56,6 +56,7 @@ class Provider(StrEnum):
     CLOUDFILES = "cloudfiles"
     POWERDNS = "powerdns"
     AZURE_BLOBS = "azure_blobs"
+    HETZNER = "hetzner"
 
 
 _BUILTIN: dict[tuple[DriverType, str], str] = {
@@ -86,6 +87,7 @@ _BUILTIN: dict[tuple[DriverType, str], str] = {
     (DriverType.DNS, Provider.RACKSPACE): "asynccloud.drivers.rackspace.dns:RackspaceDNSDriver",
     (DriverType.DNS, Provider.POWERDNS): "asynccloud.drivers.powerdns.dns:PowerDNSDriver",
     (DriverType.STORAGE, Provider.AZURE_BLOBS): "asynccloud.drivers.azure.blob:AzureBlobsStorageDriver",
+    (DriverType.COMPUTE, Provider.HETZNER): "asynccloud.drivers.hetzner.compute:HetznerNodeDriver",
     (DriverType.LOADBALANCER, Provider.OPENSTACK): (
         "asynccloud.drivers.openstack.octavia:OctaviaLoadBalancerDriver"
     ),
