@@ -92,6 +92,17 @@ async def test_a_large_upload_goes_in_blocks_and_keeps_its_md5(
     assert b"".join([c async for c in fetched.as_stream(chunk_size=MIB)]) == data
 
 
+async def test_an_upload_of_one_part_is_a_single_put_blob(
+    azure: AzureBlobsStorageDriver, box: Container
+) -> None:
+    data = bytes(range(256)) * (MIB // 256)  # exactly part_size: one Put Blob, sent in slices
+    obj = await box.upload_object_via_stream(data, "one.bin")
+    fetched = await azure.get_object(box.name, "one.bin")
+    assert (fetched.size, fetched.hash) == (MIB, hashlib.md5(data).hexdigest())
+    assert fetched.extra["blob_type"] == "BlockBlob"
+    assert obj.hash == fetched.hash
+
+
 async def test_a_cancelled_block_upload_leaves_no_blob(
     azure: AzureBlobsStorageDriver, box: Container
 ) -> None:

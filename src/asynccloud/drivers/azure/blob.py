@@ -305,8 +305,15 @@ class AzureBlobsStorageDriver(HttpDriverBase, StorageDriverBase):
             try:
                 if not head.more:
                     md5 = hashlib.md5(head.data, usedforsecurity=False).digest()
-                    put_headers = {**headers, "x-ms-blob-type": "BlockBlob", "Content-MD5": _b64(md5)}
-                    response = await self._http.request("PUT", url, content=head.data, headers=put_headers)
+                    put_headers = {
+                        **headers,
+                        "x-ms-blob-type": "BlockBlob",
+                        "Content-MD5": _b64(md5),
+                        "Content-Length": str(len(head.data)),
+                    }
+                    response = await self._http.request(
+                        "PUT", url, content=sliced(head.data), headers=put_headers
+                    )
                     size = len(head.data)
                 else:
                     response, size, md5 = await self._put_blocks(url, head.data, head.rest, headers)
