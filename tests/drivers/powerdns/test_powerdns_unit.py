@@ -14,8 +14,9 @@ import pytest
 import respx
 
 from asynccloud import ConfigurationError, ProviderError, RetryPolicy, ZoneNotFoundError
+from asynccloud.drivers._dns_names import fqdn, relative
 from asynccloud.drivers.powerdns import PowerDNSDriver
-from asynccloud.drivers.powerdns._names import canonical_content, fqdn, relative
+from asynccloud.drivers.powerdns._names import canonical_content
 from asynccloud.models import RecordType, Zone
 
 if TYPE_CHECKING:

@@ -32,6 +32,7 @@ from asynccloud._capability import Capability
 from asynccloud._json import MalformedJson, identifier, json_object, objects, optional, require
 from asynccloud._pagination import link_pages
 from asynccloud._polling import poll_until
+from asynccloud.drivers._dns_names import absolute, fqdn, relative
 from asynccloud.drivers._kinds import DNSDriverBase
 from asynccloud.drivers.openstack._common import OpenStackDriverBase, OpenStackOptions
 from asynccloud.drivers.openstack._service_errors import ServiceErrorPolicy
@@ -58,26 +59,6 @@ def _classify(path: str, status: int) -> type[ProviderError] | None:
     if status == 409 and "/zones" in path:
         return RecordAlreadyExistsError if record else ZoneAlreadyExistsError
     return None
-
-
-def _fqdn(name: str, zone_name: str) -> str:
-    name = name.strip()
-    if name in ("", "@"):
-        return zone_name
-    if name.endswith("."):
-        return name
-    return f"{name}.{zone_name}"
-
-
-def _relative(fqdn: str, zone_name: str) -> str:
-    if fqdn.lower() == zone_name.lower():
-        return ""
-    suffix = "." + zone_name.lower()
-    return fqdn[: -len(suffix)] if fqdn.lower().endswith(suffix) else fqdn
-
-
-def _absolute(domain: str) -> str:
-    return domain.strip().rstrip(".") + "."
 
 
 class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
@@ -236,7 +217,7 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
             OperationFailedError: It went to ``ERROR``; OperationTimeoutError: not active in time.
         """
         extra = dict(extra or {})
-        body: dict[str, Any] = {"name": _absolute(domain)}
+        body: dict[str, Any] = {"name": absolute(domain)}
         if str(type).lower() == ZoneType.SLAVE.value:
             if not extra.get("masters"):
                 raise ConfigurationError('a secondary zone needs extra={"masters": ["192.0.2.1", ...]}')
@@ -292,14 +273,14 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
         values = optional(raw, "records", list, "recordset") or []
         if not all(isinstance(value, str) for value in values):
             raise MalformedJson("recordset.records holds a value that is not a string")
-        fqdn = require(raw, "name", str, "recordset")
+        absolute_name = require(raw, "name", str, "recordset")
         keys = ("description", "status", "action", "version", "created_at", "updated_at")
         extra: dict[str, Any] = {k: raw[k] for k in keys if raw.get(k) not in (None, "")}
-        extra.update(records=values, fqdn=fqdn)
+        extra.update(records=values, fqdn=absolute_name)
         return self.bind(
             Record(
                 id=identifier(raw, "id", "recordset"),
-                name=_relative(fqdn, zone_name),
+                name=relative(absolute_name, zone_name),
                 type=rtype,
                 data=values[0] if values else "",
                 zone_id=identifier(raw, "zone_id", "recordset"),
@@ -316,7 +297,7 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
 
     async def iterate_records(self, zone: Zone) -> AsyncIterator[Record]:
         """Every recordset of a zone as a record (follows ``links.next`` to the end)."""
-        zone_name = str(zone.extra.get("name") or _absolute(zone.domain))
+        zone_name = str(zone.extra.get("name") or absolute(zone.domain))
         async for raw in await self._pages(f"/zones/{zone.id}/recordsets", "recordsets"):
             record = self._record(raw, zone_name)
             if record is not None:
@@ -348,9 +329,9 @@ class DesignateDNSDriver(OpenStackDriverBase, DNSDriverBase):
             OperationFailedError: It went to ``ERROR``; OperationTimeoutError: not active in time.
         """
         extra = dict(extra or {})
-        zone_name = str(zone.extra.get("name") or _absolute(zone.domain))
+        zone_name = str(zone.extra.get("name") or absolute(zone.domain))
         body: dict[str, Any] = {
-            "name": _fqdn(name, zone_name),
+            "name": fqdn(name, zone_name),
             "type": self._type(type).value,
             "records": list(extra.get("records") or [data]),
         }

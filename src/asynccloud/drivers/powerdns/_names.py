@@ -1,9 +1,10 @@
-"""Names and record contents between the portable form and PowerDNS's canonical one.
+"""Record contents in PowerDNS's canonical form (record names: :mod:`asynccloud.drivers._dns_names`).
 
 PowerDNS wants absolute names with their final dot everywhere (rrset names, and host names inside
 contents: ``CNAME``/``NS``/``PTR``/``DNAME`` targets, the host of ``MX`` and ``SRV``) and TXT/SPF contents as
 quoted DNS strings. The portable API takes zone-relative record names (``""`` or ``"@"`` for the apex; a
-final dot makes a name absolute) and data as users write it; these helpers do the conversion both ways.
+final dot makes a name absolute) and data as users write it;
+:func:`canonical_content` writes contents that way.
 """
 
 from __future__ import annotations
@@ -12,35 +13,12 @@ from typing import Final
 
 from asynccloud.models import RecordType
 
-__all__ = ["absolute", "canonical_content", "fqdn", "relative"]
+__all__ = ["canonical_content"]
 
 #: Types whose whole content is a host name.
 _HOST_TYPES: Final = frozenset({RecordType.CNAME, RecordType.NS, RecordType.PTR, RecordType.DNAME})
 #: Types whose last field is a host name (``MX``: "priority host"; ``SRV``: "priority weight port host").
 _HOST_LAST: Final = frozenset({RecordType.MX, RecordType.SRV})
-
-
-def absolute(domain: str) -> str:
-    """``"example.org"`` → ``"example.org."``."""
-    return domain.strip().rstrip(".") + "."
-
-
-def fqdn(name: str, zone_name: str) -> str:
-    """The absolute name of a zone-relative record name (``zone_name`` ends with a dot)."""
-    name = name.strip()
-    if name in ("", "@"):
-        return zone_name
-    if name.endswith("."):
-        return name
-    return f"{name}.{zone_name}"
-
-
-def relative(name: str, zone_name: str) -> str:
-    """The zone-relative form of an absolute name (``""`` for the apex)."""
-    if name.lower() == zone_name.lower():
-        return ""
-    suffix = "." + zone_name.lower()
-    return name[: -len(suffix)] if name.lower().endswith(suffix) else name
 
 
 def _host(value: str) -> str:

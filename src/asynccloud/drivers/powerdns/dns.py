@@ -38,10 +38,11 @@ from urllib.parse import quote
 
 from asynccloud._capability import Capability
 from asynccloud._json import MalformedJson, decode, identifier, json_object, objects, optional, require
+from asynccloud.drivers._dns_names import absolute, fqdn, relative
 from asynccloud.drivers._http_driver import HttpDriverBase, HttpOptions
 from asynccloud.drivers._kinds import DNSDriverBase
 from asynccloud.drivers.powerdns._errors import PowerDNSErrorPolicy
-from asynccloud.drivers.powerdns._names import absolute, canonical_content, fqdn, relative
+from asynccloud.drivers.powerdns._names import canonical_content
 from asynccloud.errors import (
     ConfigurationError,
     RecordAlreadyExistsError,
