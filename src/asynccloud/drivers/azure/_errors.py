@@ -67,10 +67,6 @@ class AzureErrorPolicy(ErrorPolicy):
 
     provider = "azure"
 
-    def request_id(self, response: httpx.Response) -> str | None:
-        """The ``x-ms-request-id`` header."""
-        return response.headers.get("x-ms-request-id") or super().request_id(response)
-
     def map_error(self, response: httpx.Response) -> ProviderError:
         """Build the exception for an error response."""
         base = super().map_error(response)
@@ -79,15 +75,4 @@ class AzureErrorPolicy(ErrorPolicy):
         cls = _CODES.get(code or "", type(base))
         if cls is type(base) and code is None:
             return base
-        text = message or code or base.message
-        status, request_id = response.status_code, self.request_id(response)
-        if issubclass(cls, RateLimitedError):
-            return cls(
-                text,
-                retry_after=self.retry_after(response),
-                provider=self.provider,
-                status=status,
-                code=code,
-                request_id=request_id,
-            )
-        return cls(text, provider=self.provider, status=status, code=code, request_id=request_id)
+        return self.build(cls, response, message or code or base.message, code=code)

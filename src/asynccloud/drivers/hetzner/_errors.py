@@ -91,15 +91,4 @@ class HetznerErrorPolicy(ErrorPolicy):
             cls = _NOT_FOUND.get(collection, NotFoundError)
         elif cls is ConflictError and code == "uniqueness_error":
             cls = _EXISTS.get(collection, ConflictError)
-        text = " ".join((message or base.message).split())
-        status, request_id = response.status_code, self.request_id(response)
-        if issubclass(cls, RateLimitedError):
-            return cls(
-                text,
-                retry_after=self.retry_after(response),
-                provider=self.provider,
-                status=status,
-                code=code,
-                request_id=request_id,
-            )
-        return cls(text, provider=self.provider, status=status, code=code, request_id=request_id)
+        return self.build(cls, response, " ".join((message or base.message).split()), code=code)
